@@ -1,0 +1,143 @@
+/**
+ * The service API that all three front doors (Electron IPC, the CLI, the local web bridge) call.
+ * Implementations live beside this file; front doors are thin adapters over it.
+ */
+import type {
+  ChainLink,
+  Directory,
+  KeyMetadata,
+  Level,
+  Resolution,
+  SourceLevel,
+  UserContext,
+  ValueType,
+} from '../core/types.js';
+
+/** A context as a caller names it: a directory user id, or an ad-hoc context. */
+export type ContextInput =
+  | { userId: string }
+  | { tenantId: string; department?: string | null; groups?: string[]; userId?: string | null };
+
+/** What is open: a live PostgreSQL database or a SQLite draft workspace. */
+export interface WorkspaceInfo {
+  kind: 'postgres' | 'draft';
+  /** Connection target with any password removed, or the draft file path. */
+  target: string;
+  /** production | staging | development | null when unlabelled. */
+  environment: string | null;
+  /** Directory user the operator acts as, if known. */
+  operator: string;
+  operatorTraits: string[];
+  /** For drafts: where it was pulled from and when; null for a fresh draft. */
+  source: { target: string; pulledAt: string; environment: string | null } | null;
+  stagedCount: number;
+}
+
+/** A value set at one slot, as shown to a user (secrets masked unless revealed). */
+export interface EntryView {
+  level: Level;
+  scope: string;
+  key: string;
+  value: string;
+  valueType: ValueType;
+  encrypted: boolean;
+  locked: boolean;
+  version: number;
+  updatedAt: string;
+  updatedBy: string | null;
+  /** True when this slot's value comes from a staged (not yet pushed) change. */
+  staged: boolean;
+}
+
+/** One key of an effective configuration (no chain; ask resolve() for the chain). */
+export interface EffectiveItem {
+  key: string;
+  value: string | null;
+  valueType: ValueType;
+  level: SourceLevel;
+  scope: string;
+  encrypted: boolean;
+}
+
+/** A write request (set). `value` is plaintext; the service encrypts secrets. */
+export interface SetRequest {
+  level: Level;
+  scope: string;
+  key: string;
+  value: string;
+  valueType?: ValueType;
+  locked?: boolean;
+  reason?: string | null;
+}
+
+export interface UnsetRequest {
+  level: Level;
+  scope: string;
+  key: string;
+  reason?: string | null;
+}
+
+/** Result of a write: applied live, or staged in a draft. */
+export interface WriteResult {
+  mode: 'live' | 'staged';
+  level: Level;
+  scope: string;
+  key: string;
+  action: 'set' | 'unset';
+  /** Display value (masked for secrets). */
+  value: string | null;
+  version: number | null;
+}
+
+/** One audit record (config_audit), secret values shown only as fingerprints. */
+export interface AuditRecord {
+  id: string;
+  seq: number;
+  level: Level;
+  scope: string;
+  key: string;
+  oldValue: string | null;
+  newValue: string | null;
+  changeType: 'create' | 'update' | 'delete';
+  changedBy: string;
+  changedAt: string;
+  reason: string | null;
+  pushId: string | null;
+}
+
+export interface HistoryFilter {
+  key?: string;
+  level?: Level;
+  scope?: string;
+  changedBy?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+/** Options for reads that may show secrets. */
+export interface ReadOptions {
+  /** Show secret plaintext (audited where the store supports it). */
+  reveal?: boolean;
+}
+
+/** The config service: the seed's ConfigProvider (get, set, delete, list_keys, get_hierarchy,
+ * get_effective_config) plus what the console needs. */
+export interface ConfigService {
+  info(): Promise<WorkspaceInfo>;
+  directory(): Promise<Directory>;
+  metadata(): Promise<KeyMetadata[]>;
+  /** Resolves the context (user id looked up in the directory, or ad-hoc). */
+  context(input: ContextInput): Promise<UserContext>;
+  resolve(key: string, ctx: ContextInput, opts?: ReadOptions): Promise<Resolution>;
+  effective(ctx: ContextInput, opts?: ReadOptions): Promise<EffectiveItem[]>;
+  /** Values set at exactly this slot (level + scope). */
+  entries(level: Level, scope: string, opts?: ReadOptions): Promise<EntryView[]>;
+  listKeys(prefix?: string): Promise<string[]>;
+  set(req: SetRequest): Promise<WriteResult>;
+  unset(req: UnsetRequest): Promise<WriteResult>;
+  history(filter: HistoryFilter): Promise<AuditRecord[]>;
+  close(): Promise<void>;
+}
+
+export type { ChainLink };
