@@ -1,0 +1,704 @@
+/**
+ * The in-memory resolution engine. Holds every stored entry in nested maps (level -> scope ->
+ * key -> entry), the directory, key metadata and an optional legacy .env map, and answers
+ * resolve()/effective() for any context.
+ *
+ * Semantics: the most specific level that sets a key wins; among a context's groups the first
+ * in priority order wins; any stored value (even "false", "0" or "") is an override. A locked
+ * entry is final: walking the chain from general to specific, the first locked link wins and
+ * everything after it is shadowed. Below global sits the legacy .env map (`env_legacy`), and
+ * below that the metadata default (`default`).
+ *
+ * Speed: the merged legacy+default+global+tenant+department layer is cached per (tenant,
+ * department) as a sorted array of frozen items, so effective() copies that array and overlays
+ * only the context's groups and user. Writes drop just the cached layers they can affect.
+ */
+import { LEVELS, StrataError } from './types.js';
+import type {
+  ConfigEntry,
+  Directory,
+  DirectoryUser,
+  KeyMetadata,
+  Level,
+  Slot,
+  SourceLevel,
+  UserContext,
+  ValueType,
+} from './types.js';
+
+/** Everything the index is built from. Entries are kept by reference: treat them as immutable. */
+export interface IndexInput {
+  entries: readonly ConfigEntry[];
+  directory: Directory;
+  metadata: readonly KeyMetadata[];
+  /** Hybrid mode: a legacy .env map (key -> text) that sits below global; null when detached. */
+  legacy?: ReadonlyMap<string, string> | null;
+}
+
+/** One link of a raw resolution chain (values are stored text: ciphertext for encrypted entries). */
+export interface RawLink {
+  level: SourceLevel;
+  scope: string;
+  /** The stored entry at this link (null if the level does not set the key). */
+  entry: ConfigEntry | null;
+  /** Stored text (ciphertext for encrypted), or the legacy value for env_legacy. */
+  value: string | null;
+  winner: boolean;
+  shadowed: boolean;
+}
+
+/** The raw (unmasked, undecrypted) resolution of one key for one context. */
+export interface RawResolution {
+  key: string;
+  level: SourceLevel;
+  scope: string;
+  value: string | null;
+  valueType: ValueType;
+  encrypted: boolean;
+  locked: boolean;
+  /** Winning stored entry (null for env_legacy/default). */
+  entry: ConfigEntry | null;
+  /**
+   * Every level that applies to the context, most general first: [env_legacy if attached],
+   * global, tenant?, department?, each group in priority order reversed (so the chain reads
+   * general -> specific)?, user?. The metadata default is not a link: it shows as level 'default'.
+   */
+  chain: RawLink[];
+}
+
+/** One key of an effective configuration, without the chain. */
+export type RawEffective = Omit<RawResolution, 'chain'>;
+
+type ScopeMap = Map<string, Map<string, ConfigEntry>>;
+
+/** The cached merge of everything up to a (tenant, department): frozen items sorted by key. */
+interface Layer {
+  items: readonly RawEffective[];
+  /** Key rank of each item (ascending), valid while `epoch` matches the index's rank epoch. */
+  ranks: Int32Array;
+  epoch: number;
+}
+
+const NO_TENANT = null;
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function byKey(a: RawEffective, b: RawEffective): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** A fresh, unfrozen item for a winning entry (used per call for group and user overlays). */
+function entryItem(e: ConfigEntry): RawEffective {
+  // One literal shape for every item keeps V8 on a single hidden class in effective().
+  return {
+    key: e.key,
+    level: e.level as SourceLevel,
+    scope: e.scope,
+    value: e.value,
+    valueType: e.valueType,
+    encrypted: e.encrypted,
+    locked: e.locked,
+    entry: e,
+  };
+}
+
+/** A frozen item for a cached layer: layers are shared by every effective() call. */
+function frozenEntryItem(e: ConfigEntry): RawEffective {
+  return Object.freeze(entryItem(e));
+}
+
+function fallbackItem(
+  key: string,
+  level: 'env_legacy' | 'default',
+  value: string | null,
+  valueType: ValueType,
+): RawEffective {
+  return Object.freeze({
+    key,
+    level: level as SourceLevel,
+    scope: '',
+    value,
+    valueType,
+    encrypted: false,
+    locked: false,
+    entry: null,
+  });
+}
+
+function assertLevel(level: unknown): asserts level is Level {
+  if (!(LEVELS as readonly unknown[]).includes(level)) {
+    throw new StrataError(
+      'invalid',
+      `Unknown level '${String(level)}'; valid levels are ${LEVELS.join(', ')}.`,
+    );
+  }
+}
+
+/** Context groups, first occurrence kept: a repeated id must not change precedence. */
+function distinctGroups(groups: readonly string[]): readonly string[] {
+  for (let i = 1; i < groups.length; i++) {
+    if (groups.lastIndexOf(groups[i - 1]!) !== i - 1) {
+      return [...new Set(groups)];
+    }
+  }
+  return groups;
+}
+
+/** The resolution engine: an incrementally maintained index over entries, directory and metadata. */
+export class ConfigIndex {
+  private readonly levels: Record<Level, ScopeMap> = {
+    global: new Map(),
+    tenant: new Map(),
+    department: new Map(),
+    group: new Map(),
+    user: new Map(),
+  };
+  private count = 0;
+  /** How many slots set each key; keys() is the union of these and the metadata keys. */
+  private readonly keyRefs = new Map<string, number>();
+  private sortedKeys: string[] | null = null;
+
+  private dir: Directory = { tenants: [], departments: [], groups: [], users: [] };
+  private usersById = new Map<string, DirectoryUser>();
+  private membersByTenant: Map<string, DirectoryUser[]> | null = null;
+  private membersByDepartment: Map<string, DirectoryUser[]> | null = null;
+  private membersByGroup: Map<string, DirectoryUser[]> | null = null;
+
+  private readonly meta = new Map<string, KeyMetadata>();
+  private sortedMeta: KeyMetadata[] | null = null;
+  private legacy: Map<string, string> | null = null;
+
+  /** tenant (null: none) -> department (null: none) -> cached layer. */
+  private readonly layers = new Map<string | null, Map<string | null, Layer>>();
+
+  /**
+   * Sort position of every known key. effective() merges by these integers instead of
+   * comparing strings: comparisons of scattered key strings were its dominant cost. Ranks are
+   * rebuilt lazily (new epoch) once a key the table lacks appears; removed keys may linger.
+   */
+  private rankOf = new Map<string, number>();
+  private rankEpoch = 0;
+  private ranksStale = true;
+  /** Scratch buffers reused by effective() (synchronous, so never shared between calls). */
+  private scratchEntries: ConfigEntry[] = [];
+  private scratchOrder = new Float64Array(256);
+
+  private constructor() {}
+
+  /** Builds an index from a full snapshot (entries, directory, metadata, optional legacy map). */
+  static build(input: IndexInput): ConfigIndex {
+    const index = new ConfigIndex();
+    for (const m of input.metadata) index.meta.set(m.key, m);
+    index.legacy = input.legacy ? new Map(input.legacy) : null;
+    index.replaceDirectory(input.directory);
+    const levels = index.levels;
+    const refs = index.keyRefs;
+    for (const e of input.entries) {
+      const level = e.level;
+      const scopes = levels[level];
+      if (scopes === undefined) assertLevel(level);
+      let keys = scopes.get(e.scope);
+      if (keys === undefined) {
+        keys = new Map();
+        scopes.set(e.scope, keys);
+      }
+      const before = keys.size;
+      keys.set(e.key, e);
+      // A repeated slot replaces the earlier entry and must not be counted twice.
+      if (keys.size !== before) {
+        index.count++;
+        refs.set(e.key, (refs.get(e.key) ?? 0) + 1);
+      }
+    }
+    return index;
+  }
+
+  /** Inserts or replaces the entry at its slot; drops only the cached layers it can affect. */
+  upsert(entry: ConfigEntry): void {
+    assertLevel(entry.level);
+    const scopes = this.levels[entry.level];
+    let keys = scopes.get(entry.scope);
+    if (keys === undefined) {
+      keys = new Map();
+      scopes.set(entry.scope, keys);
+    }
+    if (!keys.has(entry.key)) {
+      this.count++;
+      const refs = this.keyRefs.get(entry.key) ?? 0;
+      this.keyRefs.set(entry.key, refs + 1);
+      if (refs === 0 && !this.meta.has(entry.key)) this.sortedKeys = null;
+    }
+    keys.set(entry.key, entry);
+    if (!this.ranksStale && !this.rankOf.has(entry.key)) this.ranksStale = true;
+    this.invalidate(entry.level, entry.scope);
+  }
+
+  /** Removes the entry at a slot, if any. */
+  remove(slot: Slot): void {
+    assertLevel(slot.level);
+    const scopes = this.levels[slot.level];
+    const keys = scopes.get(slot.scope);
+    if (keys === undefined || !keys.delete(slot.key)) return;
+    if (keys.size === 0) scopes.delete(slot.scope);
+    this.count--;
+    const refs = (this.keyRefs.get(slot.key) ?? 1) - 1;
+    if (refs > 0) {
+      this.keyRefs.set(slot.key, refs);
+    } else {
+      this.keyRefs.delete(slot.key);
+      if (!this.meta.has(slot.key)) this.sortedKeys = null;
+    }
+    this.invalidate(slot.level, slot.scope);
+  }
+
+  /** The entry stored at exactly this slot. */
+  get(slot: Slot): ConfigEntry | undefined {
+    return this.levels[slot.level]?.get(slot.scope)?.get(slot.key);
+  }
+
+  /** Entries stored at exactly (level, scope), sorted by key. */
+  entriesAt(level: Level, scope: string): ConfigEntry[] {
+    const keys = this.levels[level]?.get(scope);
+    if (keys === undefined) return [];
+    return [...keys.values()].sort((a, b) => compareText(a.key, b.key));
+  }
+
+  /** Every stored entry: levels general to specific, then by scope, then by key. */
+  allEntries(): ConfigEntry[] {
+    const out: ConfigEntry[] = [];
+    for (const level of LEVELS) {
+      const scopes = this.levels[level];
+      for (const scope of [...scopes.keys()].sort(compareText)) {
+        const keys = scopes.get(scope)!;
+        for (const key of [...keys.keys()].sort(compareText)) out.push(keys.get(key)!);
+      }
+    }
+    return out;
+  }
+
+  /** Number of stored entries. */
+  entryCount(): number {
+    return this.count;
+  }
+
+  /** The directory the index was built with (or last replaced with). */
+  directory(): Directory {
+    return this.dir;
+  }
+
+  /** Replaces the directory; resolution caches do not depend on it, member lookups are rebuilt. */
+  replaceDirectory(dir: Directory): void {
+    this.dir = dir;
+    const byId = new Map<string, DirectoryUser>();
+    for (const u of dir.users) byId.set(u.id, u);
+    this.usersById = byId;
+    this.membersByTenant = null;
+    this.membersByDepartment = null;
+    this.membersByGroup = null;
+  }
+
+  /** A directory user by id. */
+  user(userId: string): DirectoryUser | undefined {
+    return this.usersById.get(userId);
+  }
+
+  /** The resolution context of a directory user; throws StrataError('not_found') for an unknown id. */
+  userContext(userId: string): UserContext {
+    const u = this.usersById.get(userId);
+    if (u === undefined) {
+      throw new StrataError('not_found', `No user '${userId}' in the directory.`);
+    }
+    return {
+      userId: u.id,
+      tenantId: u.tenantId,
+      department: u.tenantId === null ? null : u.department,
+      groups: [...u.groups],
+    };
+  }
+
+  /** Directory users whose resolution a value at (level, scope) can affect (global: everyone). */
+  usersInScope(level: Level, scope: string): DirectoryUser[] {
+    switch (level) {
+      case 'global':
+        return [...this.dir.users];
+      case 'tenant':
+        return [...(this.memberIndex().byTenant.get(scope) ?? [])];
+      case 'department':
+        return [...(this.memberIndex().byDepartment.get(scope) ?? [])];
+      case 'group':
+        return [...(this.memberIndex().byGroup.get(scope) ?? [])];
+      case 'user': {
+        const u = this.usersById.get(scope);
+        return u === undefined ? [] : [u];
+      }
+      default:
+        assertLevel(level);
+        return [];
+    }
+  }
+
+  /** Metadata for one key. */
+  metadata(key: string): KeyMetadata | undefined {
+    return this.meta.get(key);
+  }
+
+  /** All metadata sorted by category, sortOrder, key. */
+  allMetadata(): KeyMetadata[] {
+    if (this.sortedMeta === null) {
+      this.sortedMeta = [...this.meta.values()].sort(
+        (a, b) =>
+          compareText(a.category, b.category) ||
+          a.sortOrder - b.sortOrder ||
+          compareText(a.key, b.key),
+      );
+    }
+    return [...this.sortedMeta];
+  }
+
+  /** Adds or replaces one key's metadata (its default and valueType feed every cached layer). */
+  setMetadata(meta: KeyMetadata): void {
+    if (!this.meta.has(meta.key) && !this.keyRefs.has(meta.key)) this.sortedKeys = null;
+    this.meta.set(meta.key, meta);
+    if (!this.rankOf.has(meta.key)) this.ranksStale = true;
+    this.sortedMeta = null;
+    this.layers.clear();
+  }
+
+  /** Removes one key's metadata, if present. */
+  removeMetadata(key: string): void {
+    if (!this.meta.delete(key)) return;
+    if (!this.keyRefs.has(key)) this.sortedKeys = null;
+    this.sortedMeta = null;
+    this.layers.clear();
+  }
+
+  /** Attaches (or with null detaches) the legacy .env map that sits below global. */
+  setLegacy(map: ReadonlyMap<string, string> | null): void {
+    this.legacy = map ? new Map(map) : null;
+    this.ranksStale = true;
+    this.layers.clear();
+  }
+
+  /** The attached legacy map (a copy), or null. */
+  legacyMap(): Map<string, string> | null {
+    return this.legacy ? new Map(this.legacy) : null;
+  }
+
+  /** Resolves one key for a context, with the full chain. */
+  resolve(key: string, ctx: UserContext): RawResolution {
+    const chain: RawLink[] = [];
+    const legacy = this.legacy;
+    if (legacy !== null) {
+      const v = legacy.get(key);
+      chain.push({
+        level: 'env_legacy',
+        scope: '',
+        entry: null,
+        value: v ?? null,
+        winner: false,
+        shadowed: false,
+      });
+    }
+    const levels = this.levels;
+    this.pushLink(chain, 'global', '', levels.global.get('')?.get(key));
+    const tenantId = ctx.tenantId;
+    if (tenantId !== null && tenantId !== undefined) {
+      this.pushLink(chain, 'tenant', tenantId, levels.tenant.get(tenantId)?.get(key));
+      if (ctx.department !== null && ctx.department !== undefined) {
+        const scope = `${tenantId}/${ctx.department}`;
+        this.pushLink(chain, 'department', scope, levels.department.get(scope)?.get(key));
+      }
+    }
+    const groups = distinctGroups(ctx.groups ?? []);
+    for (let i = groups.length - 1; i >= 0; i--) {
+      const g = groups[i]!;
+      this.pushLink(chain, 'group', g, levels.group.get(g)?.get(key));
+    }
+    if (ctx.userId !== null && ctx.userId !== undefined) {
+      this.pushLink(chain, 'user', ctx.userId, levels.user.get(ctx.userId)?.get(key));
+    }
+
+    let win = -1;
+    for (let i = 0; i < chain.length; i++) {
+      const link = chain[i]!;
+      if (link.value === null) continue;
+      win = i;
+      if (link.entry !== null && link.entry.locked) break;
+    }
+    for (let i = 0; i < chain.length; i++) {
+      const link = chain[i]!;
+      if (link.value === null) continue;
+      if (i === win) link.winner = true;
+      else link.shadowed = true;
+    }
+    if (win >= 0) {
+      const link = chain[win]!;
+      const e = link.entry;
+      if (e !== null) {
+        return {
+          key,
+          level: link.level,
+          scope: link.scope,
+          value: e.value,
+          valueType: e.valueType,
+          encrypted: e.encrypted,
+          locked: e.locked,
+          entry: e,
+          chain,
+        };
+      }
+      return {
+        key,
+        level: 'env_legacy',
+        scope: '',
+        value: link.value,
+        valueType: this.meta.get(key)?.valueType ?? 'string',
+        encrypted: false,
+        locked: false,
+        entry: null,
+        chain,
+      };
+    }
+    const m = this.meta.get(key);
+    return {
+      key,
+      level: 'default',
+      scope: '',
+      value: m?.defaultValue ?? null,
+      valueType: m?.valueType ?? 'string',
+      encrypted: false,
+      locked: false,
+      entry: null,
+      chain,
+    };
+  }
+
+  /**
+   * The effective value of every key relevant to the context: keys set at any of its levels,
+   * metadata keys with a default and legacy keys, sorted by key (UTF-16 code unit order).
+   * Treat items as read-only: those from the cached layer are shared between calls and frozen.
+   */
+  effective(ctx: UserContext): RawEffective[] {
+    if (this.ranksStale) this.rebuildRanks();
+    const tenantId = ctx.tenantId ?? NO_TENANT;
+    const department = tenantId === NO_TENANT ? null : (ctx.department ?? null);
+    const base = this.layer(tenantId, department);
+    const baseItems = base.items;
+
+    // Overlay entries in precedence order: groups from lowest priority to highest, then the user.
+    const ov = this.scratchEntries;
+    ov.length = 0;
+    const groups = distinctGroups(ctx.groups ?? []);
+    const groupMaps = this.levels.group;
+    for (let gi = groups.length - 1; gi >= 0; gi--) {
+      const keys = groupMaps.get(groups[gi]!);
+      if (keys !== undefined) for (const e of keys.values()) ov.push(e);
+    }
+    const userId = ctx.userId;
+    if (userId !== null && userId !== undefined) {
+      const keys = this.levels.user.get(userId);
+      if (keys !== undefined) for (const e of keys.values()) ov.push(e);
+    }
+    const m = ov.length;
+    if (m === 0) return baseItems.slice();
+
+    // Sort the overlay by (key rank, precedence) packed into one number so a native numeric
+    // sort does the work; equal ranks then sit together in precedence order.
+    if (this.scratchOrder.length < m) this.scratchOrder = new Float64Array(m * 2);
+    const order = this.scratchOrder.subarray(0, m);
+    const rankOf = this.rankOf;
+    for (let i = 0; i < m; i++) order[i] = rankOf.get(ov[i]!.key)! * m + i;
+    order.sort();
+
+    const baseRanks = base.ranks;
+    const n = baseItems.length;
+    // Preallocated and trimmed at the end: pushing one by one cost more than the merge itself.
+    const out = new Array<RawEffective>(n + m);
+    let k = 0;
+    let bi = 0;
+    let i = 0;
+    while (i < m) {
+      const packed = order[i]!;
+      const rank = Math.floor(packed / m);
+      // A later link overrides an earlier one unless the earlier one is locked.
+      let winner = ov[packed - rank * m]!;
+      for (i++; i < m; i++) {
+        const next = order[i]!;
+        const nextRank = Math.floor(next / m);
+        if (nextRank !== rank) break;
+        if (!winner.locked) winner = ov[next - nextRank * m]!;
+      }
+      let lo = bi;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (baseRanks[mid]! < rank) lo = mid + 1;
+        else hi = mid;
+      }
+      while (bi < lo) out[k++] = baseItems[bi++]!;
+      if (bi < n && baseRanks[bi] === rank) {
+        const under = baseItems[bi++]!;
+        out[k++] = under.locked ? under : entryItem(winner);
+      } else {
+        out[k++] = entryItem(winner);
+      }
+    }
+    while (bi < n) out[k++] = baseItems[bi++]!;
+    out.length = k;
+    ov.length = 0;
+    return out;
+  }
+
+  /** Every key set at any slot or described by metadata, sorted; optionally only those with `prefix`. */
+  keys(prefix?: string): string[] {
+    if (this.sortedKeys === null) {
+      const all = new Set(this.keyRefs.keys());
+      for (const k of this.meta.keys()) all.add(k);
+      this.sortedKeys = [...all].sort(compareText);
+    }
+    if (prefix === undefined || prefix === '') return [...this.sortedKeys];
+    return this.sortedKeys.filter((k) => k.startsWith(prefix));
+  }
+
+  private pushLink(
+    chain: RawLink[],
+    level: Level,
+    scope: string,
+    e: ConfigEntry | undefined,
+  ): void {
+    chain.push({
+      level,
+      scope,
+      entry: e ?? null,
+      value: e === undefined ? null : e.value,
+      winner: false,
+      shadowed: false,
+    });
+  }
+
+  /** The cached merge of default, legacy, global, tenant and department for a context. */
+  private layer(tenantId: string | null, department: string | null): Layer {
+    let byDepartment = this.layers.get(tenantId);
+    if (byDepartment === undefined) {
+      byDepartment = new Map();
+      this.layers.set(tenantId, byDepartment);
+    }
+    let layer = byDepartment.get(department);
+    if (layer === undefined) {
+      layer = this.buildLayer(tenantId, department);
+      byDepartment.set(department, layer);
+    } else if (layer.epoch !== this.rankEpoch) {
+      layer.ranks = this.ranksFor(layer.items);
+      layer.epoch = this.rankEpoch;
+    }
+    return layer;
+  }
+
+  private buildLayer(tenantId: string | null, department: string | null): Layer {
+    const merged = new Map<string, RawEffective>();
+    for (const m of this.meta.values()) {
+      if (m.defaultValue !== null && m.defaultValue !== undefined) {
+        merged.set(m.key, fallbackItem(m.key, 'default', m.defaultValue, m.valueType));
+      }
+    }
+    if (this.legacy !== null) {
+      for (const [key, value] of this.legacy) {
+        const valueType = this.meta.get(key)?.valueType ?? 'string';
+        merged.set(key, fallbackItem(key, 'env_legacy', value, valueType));
+      }
+    }
+    const apply = (keys: Map<string, ConfigEntry> | undefined): void => {
+      if (keys === undefined) return;
+      for (const e of keys.values()) {
+        const current = merged.get(e.key);
+        if (current !== undefined && current.locked) continue;
+        merged.set(e.key, frozenEntryItem(e));
+      }
+    };
+    apply(this.levels.global.get(''));
+    if (tenantId !== null) {
+      apply(this.levels.tenant.get(tenantId));
+      if (department !== null) apply(this.levels.department.get(`${tenantId}/${department}`));
+    }
+    const items = [...merged.values()].sort(byKey);
+    return { items, ranks: this.ranksFor(items), epoch: this.rankEpoch };
+  }
+
+  private ranksFor(items: readonly RawEffective[]): Int32Array {
+    const ranks = new Int32Array(items.length);
+    for (let i = 0; i < items.length; i++) ranks[i] = this.rankOf.get(items[i]!.key)!;
+    return ranks;
+  }
+
+  /** Ranks every key set anywhere, described by metadata or present in the legacy map. */
+  private rebuildRanks(): void {
+    const all = new Set(this.keyRefs.keys());
+    for (const k of this.meta.keys()) all.add(k);
+    if (this.legacy !== null) for (const k of this.legacy.keys()) all.add(k);
+    const sorted = [...all].sort(compareText);
+    const rankOf = new Map<string, number>();
+    for (let i = 0; i < sorted.length; i++) rankOf.set(sorted[i]!, i);
+    this.rankOf = rankOf;
+    this.rankEpoch++;
+    this.ranksStale = false;
+  }
+
+  /** Drops the cached layers a write at (level, scope) can change. */
+  private invalidate(level: Level, scope: string): void {
+    switch (level) {
+      case 'global':
+        this.layers.clear();
+        return;
+      case 'tenant':
+        this.layers.delete(scope);
+        return;
+      case 'department': {
+        const slash = scope.indexOf('/');
+        if (slash < 0) return;
+        this.layers.get(scope.slice(0, slash))?.delete(scope.slice(slash + 1));
+        return;
+      }
+      default:
+        // Groups and users are overlaid per call and never cached.
+        return;
+    }
+  }
+
+  private memberIndex(): {
+    byTenant: Map<string, DirectoryUser[]>;
+    byDepartment: Map<string, DirectoryUser[]>;
+    byGroup: Map<string, DirectoryUser[]>;
+  } {
+    if (
+      this.membersByTenant === null ||
+      this.membersByDepartment === null ||
+      this.membersByGroup === null
+    ) {
+      const byTenant = new Map<string, DirectoryUser[]>();
+      const byDepartment = new Map<string, DirectoryUser[]>();
+      const byGroup = new Map<string, DirectoryUser[]>();
+      const add = (m: Map<string, DirectoryUser[]>, k: string, u: DirectoryUser): void => {
+        const list = m.get(k);
+        if (list === undefined) m.set(k, [u]);
+        else if (list[list.length - 1] !== u) list.push(u);
+      };
+      for (const u of this.dir.users) {
+        if (u.tenantId !== null) {
+          add(byTenant, u.tenantId, u);
+          if (u.department !== null) add(byDepartment, `${u.tenantId}/${u.department}`, u);
+        }
+        for (const g of u.groups) add(byGroup, g, u);
+      }
+      this.membersByTenant = byTenant;
+      this.membersByDepartment = byDepartment;
+      this.membersByGroup = byGroup;
+    }
+    return {
+      byTenant: this.membersByTenant,
+      byDepartment: this.membersByDepartment,
+      byGroup: this.membersByGroup,
+    };
+  }
+}
