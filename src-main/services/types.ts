@@ -68,6 +68,8 @@ export interface SetRequest {
   valueType?: ValueType;
   locked?: boolean;
   reason?: string | null;
+  /** Optimistic concurrency: the version the caller saw (null: the slot must be empty). */
+  expectedVersion?: number | null;
 }
 
 export interface UnsetRequest {
@@ -75,6 +77,8 @@ export interface UnsetRequest {
   scope: string;
   key: string;
   reason?: string | null;
+  /** Optimistic concurrency: the version the caller saw. */
+  expectedVersion?: number | null;
 }
 
 /** Result of a write: applied live, or staged in a draft. */
@@ -103,6 +107,8 @@ export interface AuditRecord {
   changedAt: string;
   reason: string | null;
   pushId: string | null;
+  /** Drafts only: where the staged change stands (PostgreSQL audit rows omit it). */
+  status?: 'staged' | 'pushed' | 'discarded';
 }
 
 export interface HistoryFilter {

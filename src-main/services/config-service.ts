@@ -1,0 +1,692 @@
+/**
+ * The config service: one implementation of ConfigService for every front door (Electron IPC,
+ * the CLI, the web bridge, the library). It opens a target (PostgreSQL URL or draft path),
+ * builds the in-memory ConfigIndex once from a bulk snapshot, and keeps it current by applying
+ * each write's stored result, so reads never go back to the database.
+ *
+ * Who the operator is: the directory user named by `operator` (--as); otherwise, on
+ * PostgreSQL, the directory user whose db_role is the connection's role; otherwise the role name
+ * itself with no traits (writes refused), except that a PostgreSQL superuser counts as
+ * admin_capable + super_admin + config_write (the DBA who owns the database). On a draft without
+ * --as the operator is the OS user with no traits, so writes need --as.
+ */
+import { assertValidKey, assertValidScope, parseLevel } from '../core/keys.js';
+import { MASK } from '../core/masking.js';
+import { isSecretKey } from '../core/secret-keys.js';
+import { StrataError, VALUE_TYPES } from '../core/types.js';
+import type {
+  ChainLink,
+  ConfigEntry,
+  Directory,
+  DirectoryUser,
+  KeyMetadata,
+  Level,
+  Resolution,
+  Slot,
+  UserContext,
+  ValueType,
+} from '../core/types.js';
+import { ConfigIndex } from '../core/config-index.js';
+import { normaliseValue, validateValue } from '../core/validation.js';
+import { checkWrite, operatorOf } from './access.js';
+import { codecChoiceFromEnv, codecChoiceOf } from './secret-codec.js';
+import type { CodecChoice, SecretCodec } from './secret-codec.js';
+import { openStore } from './targets.js';
+import type {
+  AuditRecord,
+  ConfigService,
+  ContextInput,
+  EffectiveItem,
+  EntryView,
+  HistoryFilter,
+  ReadOptions,
+  SetRequest,
+  UnsetRequest,
+  WorkspaceInfo,
+  WriteResult,
+} from './types.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { AppliedChange, Store, StoredChange } from '../store/store.js';
+import { slotKey } from '../store/store.js';
+
+/** Longest value accepted (64 KiB of text, as the contract bounds it). */
+export const MAX_VALUE_LENGTH = 65_536;
+/** Longest reason accepted. */
+export const MAX_REASON_LENGTH = 2_000;
+
+/** How the operator was determined. */
+export type OperatorSource = 'directory' | 'db-role' | 'superuser' | 'role' | 'local';
+
+/** The operator the service acts as. */
+export interface OperatorInfo {
+  id: string;
+  traits: string[];
+  tenantId: string | null;
+  department: string | null;
+  source: OperatorSource;
+}
+
+/** Options for openService. */
+export interface OpenServiceOptions {
+  /** postgres:// URL or path to a .sqlite draft workspace. */
+  db: string;
+  /** Directory user id to act as (--as / STRATA_OPERATOR). */
+  operator?: string | null;
+  /** Secret codec; undefined: from CONFIG_ENCRYPTION_KEY; null: secrets disabled. */
+  codec?: SecretCodec | null;
+  env?: Record<string, string | undefined>;
+}
+
+/** Filter for listing directory users. */
+export interface UserFilter {
+  tenantId?: string | null;
+  /** Department id (with tenantId) or a `tenant/department` scope. */
+  department?: string | null;
+  group?: string | null;
+}
+
+/** One change of a change set: a set (the default) or an unset. */
+export type BatchChange = (SetRequest & { action?: 'set' }) | (UnsetRequest & { action: 'unset' });
+
+/** Options of a change set. */
+export interface BatchOptions {
+  /** Why; recorded with every change of the set. */
+  reason?: string | null;
+  /** Push id recorded in the audit rows (draft pushes). */
+  pushId?: string | null;
+}
+
+const SUPERUSER_TRAITS = ['admin_capable', 'super_admin', 'config_write'];
+
+function describe(slot: Pick<Slot, 'level' | 'scope'>): string {
+  return slot.level === 'global' ? 'global level' : `${slot.level} ${slot.scope}`;
+}
+
+/** A config service over one open store. */
+export class StrataConfigService implements ConfigService {
+  private idx: ConfigIndex;
+  private readonly staged = new Set<string>();
+  private readonly secretCache = new Map<string, boolean>();
+  private known: { dir: Directory; sets: Record<Exclude<Level, 'global'>, Set<string>> } | null =
+    null;
+
+  private constructor(
+    readonly store: Store,
+    index: ConfigIndex,
+    private op: OperatorInfo,
+    private readonly codec: CodecChoice,
+    stagedSlots: readonly Slot[],
+  ) {
+    this.idx = index;
+    for (const s of stagedSlots) this.staged.add(slotKey(s));
+  }
+
+  /** Opens the service on a store (builds the index, determines the operator). */
+  static async create(
+    store: Store,
+    opts: Omit<OpenServiceOptions, 'db'> = {},
+  ): Promise<StrataConfigService> {
+    const snap = await store.snapshot();
+    const index = ConfigIndex.build({
+      entries: snap.entries,
+      directory: snap.directory,
+      metadata: snap.metadata,
+    });
+    const operator = await resolveOperator(store, index, opts.operator ?? null);
+    const codec =
+      opts.codec === undefined
+        ? codecChoiceFromEnv(opts.env ?? process.env)
+        : codecChoiceOf(opts.codec);
+    return new StrataConfigService(store, index, operator, codec, snap.stagedSlots);
+  }
+
+  /** The in-memory index (read-only use: impact previews, plans). */
+  get index(): ConfigIndex {
+    return this.idx;
+  }
+
+  /** The operator this service acts as. */
+  operator(): OperatorInfo {
+    return { ...this.op, traits: [...this.op.traits] };
+  }
+
+  /** Rebuilds the index from the store (after changes made by another process). */
+  async reload(): Promise<void> {
+    const snap = await this.store.snapshot();
+    this.idx = ConfigIndex.build({
+      entries: snap.entries,
+      directory: snap.directory,
+      metadata: snap.metadata,
+    });
+    this.staged.clear();
+    for (const s of snap.stagedSlots) this.staged.add(slotKey(s));
+    this.known = null;
+    this.secretCache.clear();
+    if (this.op.source === 'directory' || this.op.source === 'db-role') {
+      const u = this.idx.user(this.op.id);
+      if (u)
+        this.op = {
+          ...this.op,
+          traits: [...u.traits],
+          tenantId: u.tenantId,
+          department: u.department,
+        };
+    }
+  }
+
+  async info(): Promise<WorkspaceInfo> {
+    let environment = await this.store.getSetting('environment');
+    let source: WorkspaceInfo['source'] = null;
+    let stagedCount = 0;
+    if (this.store.kind === 'draft') {
+      const draft = this.store as SqliteStore;
+      const from = draft.meta('source');
+      if (from) {
+        source = {
+          target: from,
+          pulledAt: draft.meta('pulled_at') ?? '',
+          environment: draft.meta('environment'),
+        };
+      }
+      environment = environment ?? draft.meta('environment');
+      stagedCount = draft.stagedCount();
+    }
+    return {
+      kind: this.store.kind,
+      target: this.store.target,
+      environment,
+      operator: this.op.id,
+      operatorTraits: [...this.op.traits],
+      source,
+      stagedCount,
+    };
+  }
+
+  async directory(): Promise<Directory> {
+    return this.idx.directory();
+  }
+
+  async metadata(): Promise<KeyMetadata[]> {
+    return this.idx.allMetadata();
+  }
+
+  /** Directory users, optionally filtered by tenant, department and group (in directory order). */
+  users(filter: UserFilter = {}): DirectoryUser[] {
+    let tenant = filter.tenantId ?? null;
+    let dept = filter.department ?? null;
+    if (tenant !== null) assertValidScope('tenant', tenant);
+    if (dept !== null) {
+      const slash = dept.indexOf('/');
+      if (slash >= 0) {
+        const t = dept.slice(0, slash);
+        if (tenant !== null && tenant !== t) {
+          throw new StrataError('invalid', `Department ${dept} is not in tenant ${tenant}.`);
+        }
+        tenant = t;
+        dept = dept.slice(slash + 1);
+      }
+      assertValidScope('department', `${tenant ?? 'any'}/${dept}`);
+    }
+    const group = filter.group ?? null;
+    if (group !== null) assertValidScope('group', group);
+    return this.idx
+      .directory()
+      .users.filter(
+        (u) =>
+          (tenant === null || u.tenantId === tenant) &&
+          (dept === null || u.department === dept) &&
+          (group === null || u.groups.includes(group)),
+      );
+  }
+
+  async context(input: ContextInput): Promise<UserContext> {
+    if (!input || typeof input !== 'object') {
+      throw new StrataError(
+        'invalid',
+        'A context is a user id or a tenant with optional department, groups and user.',
+      );
+    }
+    if ('tenantId' in input && input.tenantId !== undefined) {
+      const tenantId = input.tenantId;
+      if (typeof tenantId !== 'string')
+        throw new StrataError('invalid', 'The context tenant must be a tenant id.');
+      assertValidScope('tenant', tenantId);
+      this.assertKnown('tenant', tenantId);
+      let department = input.department ?? null;
+      if (department !== null) {
+        if (department.startsWith(`${tenantId}/`))
+          department = department.slice(tenantId.length + 1);
+        assertValidScope('department', `${tenantId}/${department}`);
+        this.assertKnown('department', `${tenantId}/${department}`);
+      }
+      const groups = input.groups ?? [];
+      if (!Array.isArray(groups))
+        throw new StrataError('invalid', 'The context groups must be a list of group ids.');
+      for (const g of groups) {
+        assertValidScope('group', g);
+        this.assertKnown('group', g);
+      }
+      const userId = input.userId ?? null;
+      if (userId !== null) assertValidScope('user', userId);
+      return { tenantId, department, groups: [...groups], userId };
+    }
+    const userId = (input as { userId?: unknown }).userId;
+    if (typeof userId !== 'string' || userId === '') {
+      throw new StrataError(
+        'invalid',
+        'A context needs a user id, or a tenant id for an ad-hoc context.',
+      );
+    }
+    assertValidScope('user', userId);
+    return this.idx.userContext(userId);
+  }
+
+  async resolve(key: string, input: ContextInput, opts: ReadOptions = {}): Promise<Resolution> {
+    assertValidKey(key);
+    const ctx = await this.context(input);
+    const raw = this.idx.resolve(key, ctx);
+    const reveal = opts.reveal === true;
+    const metaType = this.idx.metadata(key)?.valueType ?? null;
+    const chain: ChainLink[] = raw.chain.map((l) => ({
+      level: l.level,
+      scope: l.scope,
+      value: this.display(key, l.value, l.entry, reveal),
+      valueType: l.entry?.valueType ?? (l.value !== null ? (metaType ?? 'string') : null),
+      encrypted: l.entry?.encrypted ?? false,
+      locked: l.entry?.locked ?? false,
+      winner: l.winner,
+      shadowed: l.shadowed,
+    }));
+    return {
+      key,
+      value: this.display(key, raw.value, raw.entry, reveal),
+      valueType: raw.valueType,
+      level: raw.level,
+      scope: raw.scope,
+      encrypted: raw.encrypted,
+      chain,
+    };
+  }
+
+  async effective(input: ContextInput, opts: ReadOptions = {}): Promise<EffectiveItem[]> {
+    const ctx = await this.context(input);
+    const reveal = opts.reveal === true;
+    return this.idx.effective(ctx).map((r) => ({
+      key: r.key,
+      value: this.display(r.key, r.value, r.entry, reveal),
+      valueType: r.valueType,
+      level: r.level,
+      scope: r.scope,
+      encrypted: r.encrypted,
+    }));
+  }
+
+  async entries(level: Level, scope: string, opts: ReadOptions = {}): Promise<EntryView[]> {
+    const lvl = parseLevel(level);
+    assertValidScope(lvl, scope);
+    const reveal = opts.reveal === true;
+    return this.idx.entriesAt(lvl, scope).map((e) => this.entryView(e, reveal));
+  }
+
+  async listKeys(prefix?: string): Promise<string[]> {
+    return this.idx.keys(prefix);
+  }
+
+  async set(req: SetRequest): Promise<WriteResult> {
+    return (
+      await this.writeBatch([{ ...req, action: 'set' }], { reason: req?.reason ?? null })
+    )[0]!;
+  }
+
+  async unset(req: UnsetRequest): Promise<WriteResult> {
+    return (
+      await this.writeBatch([{ ...req, action: 'unset' }], { reason: req?.reason ?? null })
+    )[0]!;
+  }
+
+  /**
+   * Validates, authorises and writes several changes as ONE change set (one transaction; one
+   * reason for all): nothing is written unless every change passes. The index is updated from
+   * the stored results. A per-change `reason` is ignored here; the batch reason applies.
+   */
+  async writeBatch(
+    changes: readonly BatchChange[],
+    opts: BatchOptions = {},
+  ): Promise<WriteResult[]> {
+    if (!Array.isArray(changes) || changes.length === 0) {
+      throw new StrataError('invalid', 'A change set needs at least one change.');
+    }
+    const reason = checkReason(opts.reason);
+    const prepared = changes.map((c) => this.prepare(c));
+    const refused: string[] = [];
+    for (const p of prepared) {
+      const why = this.writeRefusal(p.change);
+      if (why !== null && !refused.includes(why)) refused.push(why);
+    }
+    if (refused.length > 0) {
+      const more =
+        refused.length > 1
+          ? ` (and ${refused.length - 1} more refusal${refused.length > 2 ? 's' : ''})`
+          : '';
+      throw new StrataError('forbidden', `${refused[0]!.replace(/\.$/, '')}${more}.`, { refused });
+    }
+    for (const p of prepared) {
+      if (p.change.action === 'unset' && !this.idx.get(p.change)) {
+        throw new StrataError(
+          'not_found',
+          `Nothing is set for ${p.change.key} at the ${describe(p.change)}.`,
+        );
+      }
+    }
+    const results = await this.store.write(
+      prepared.map((p) => p.change),
+      { operator: this.op.id, reason, pushId: opts.pushId ?? null },
+    );
+    this.applyResults(results);
+    const live = this.store.kind === 'postgres';
+    return prepared.map((p, i) => ({
+      mode: live ? 'live' : 'staged',
+      level: p.change.level,
+      scope: p.change.scope,
+      key: p.change.key,
+      action: p.change.action,
+      value: p.display,
+      version: live && p.change.action === 'set' ? (results[i]?.after?.version ?? null) : null,
+    }));
+  }
+
+  /**
+   * Brings the index up to date with changes a caller wrote through `store.write` itself
+   * (bulk tools that build StoredChanges directly), without a full reload.
+   */
+  applyResults(results: readonly AppliedChange[]): void {
+    for (const r of results) {
+      if (r.after) this.idx.upsert(r.after);
+      else this.idx.remove(r.slot);
+      if (r.staged) this.staged.add(slotKey(r.slot));
+      else this.staged.delete(slotKey(r.slot));
+    }
+  }
+
+  /** Checks one change and turns it into its stored form (normalised, secrets encrypted). */
+  private prepare(req: BatchChange): { change: StoredChange; display: string | null } {
+    if (!req || typeof req !== 'object')
+      throw new StrataError('invalid', 'A change needs a level, a scope and a key.');
+    const slot = this.writeSlot(req);
+    if (
+      req.expectedVersion !== undefined &&
+      req.expectedVersion !== null &&
+      !Number.isInteger(req.expectedVersion)
+    ) {
+      throw new StrataError('invalid', 'expectedVersion must be a whole number or null.');
+    }
+    if (req.action === 'unset') {
+      const change: StoredChange = {
+        ...slot,
+        action: 'unset',
+        value: null,
+        valueType: 'string',
+        encrypted: false,
+        locked: false,
+      };
+      if (req.expectedVersion !== undefined) change.expectedVersion = req.expectedVersion;
+      return { change, display: null };
+    }
+    if (req.action !== undefined && req.action !== 'set') {
+      throw new StrataError('invalid', `Unknown action '${String(req.action)}'; use set or unset.`);
+    }
+    if (typeof req.value !== 'string')
+      throw new StrataError('invalid', `The value for ${slot.key} must be text.`);
+    if (req.value.length > MAX_VALUE_LENGTH) {
+      throw new StrataError(
+        'invalid',
+        `The value for ${slot.key} is ${req.value.length} characters long; the limit is ${MAX_VALUE_LENGTH}.`,
+      );
+    }
+    if (req.value.includes('\u0000')) {
+      throw new StrataError(
+        'invalid',
+        `The value for ${slot.key} contains a NUL character, which cannot be stored.`,
+      );
+    }
+    if (
+      req.valueType !== undefined &&
+      !(VALUE_TYPES as readonly string[]).includes(req.valueType)
+    ) {
+      throw new StrataError(
+        'invalid',
+        `Unknown value type '${String(req.valueType)}'; use ${VALUE_TYPES.join(', ')}.`,
+      );
+    }
+    if (req.locked !== undefined && typeof req.locked !== 'boolean') {
+      throw new StrataError('invalid', 'locked must be true or false.');
+    }
+    const meta = this.idx.metadata(slot.key);
+    const existing = this.idx.get(slot) ?? null;
+    const valueType: ValueType =
+      req.valueType ?? meta?.valueType ?? existing?.valueType ?? 'string';
+    const secret = this.isSecret(slot.key);
+    const failure = validateValue(slot.key, req.value, valueType, meta, secret);
+    if (failure)
+      throw new StrataError('invalid', failure.message, { key: failure.key, rule: failure.rule });
+    const normal = normaliseValue(req.value, valueType);
+    let stored = normal;
+    if (secret) {
+      if (!this.codec.codec)
+        throw new StrataError('invalid', `Secret ${slot.key} was not stored: ${this.codec.why}.`);
+      stored = this.codec.codec.encrypt(slot, normal);
+    }
+    const change: StoredChange = {
+      ...slot,
+      action: 'set',
+      value: stored,
+      valueType,
+      encrypted: secret,
+      locked: req.locked ?? existing?.locked ?? false,
+    };
+    if (req.expectedVersion !== undefined) change.expectedVersion = req.expectedVersion;
+    return { change, display: secret ? MASK : normal };
+  }
+
+  async history(filter: HistoryFilter): Promise<AuditRecord[]> {
+    const f: HistoryFilter = { ...filter };
+    if (f.key !== undefined) assertValidKey(f.key);
+    if (f.level !== undefined) f.level = parseLevel(f.level);
+    if (f.scope !== undefined) {
+      if (f.level === undefined)
+        throw new StrataError('invalid', 'A history scope needs a level too.');
+      assertValidScope(f.level, f.scope);
+    }
+    for (const name of ['since', 'until'] as const) {
+      const v = f[name];
+      if (v !== undefined && Number.isNaN(Date.parse(v))) {
+        throw new StrataError(
+          'invalid',
+          `${name} must be a date or timestamp such as 2025-01-31T12:00:00Z.`,
+        );
+      }
+    }
+    if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 1)) {
+      throw new StrataError('invalid', 'limit must be a whole number of at least 1.');
+    }
+    const records = await this.store.history(f);
+    // Audit rows of secret keys written outside Strata (psql) may hold plaintext: mask them.
+    return records.map((r) =>
+      this.isSecret(r.key)
+        ? { ...r, oldValue: maskAudit(r.oldValue), newValue: maskAudit(r.newValue) }
+        : r,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  private isSecret(key: string): boolean {
+    let s = this.secretCache.get(key);
+    if (s === undefined) {
+      s = isSecretKey(key, this.idx.metadata(key));
+      this.secretCache.set(key, s);
+    }
+    return s;
+  }
+
+  /** What a stored value looks like to the caller: secrets masked unless revealed. */
+  private display(
+    key: string,
+    value: string | null,
+    entry: ConfigEntry | null,
+    reveal: boolean,
+  ): string | null {
+    if (value === null) return null;
+    const encrypted = entry?.encrypted ?? false;
+    if (!encrypted && !this.isSecret(key)) return value;
+    if (!reveal) return MASK;
+    if (!encrypted || entry === null) return value;
+    if (!this.codec.codec)
+      throw new StrataError('invalid', `Cannot reveal ${key}: ${this.codec.why}.`);
+    return this.codec.codec.decrypt(
+      { level: entry.level, scope: entry.scope, key: entry.key },
+      value,
+    );
+  }
+
+  private entryView(e: ConfigEntry, reveal: boolean): EntryView {
+    return {
+      level: e.level,
+      scope: e.scope,
+      key: e.key,
+      value: this.display(e.key, e.value, e, reveal) ?? '',
+      valueType: e.valueType,
+      encrypted: e.encrypted,
+      locked: e.locked,
+      version: e.version,
+      updatedAt: e.updatedAt,
+      updatedBy: e.updatedBy,
+      staged: this.staged.has(slotKey(e)),
+    };
+  }
+
+  /** Checks a write target's syntax and that the directory or configuration knows its scope. */
+  private writeSlot(req: { level: Level; scope: string; key: string }): Slot {
+    if (!req || typeof req !== 'object')
+      throw new StrataError('invalid', 'A write needs a level, a scope and a key.');
+    const level = parseLevel(req.level);
+    const scope = req.scope ?? '';
+    if (typeof scope !== 'string') throw new StrataError('invalid', 'The scope must be text.');
+    assertValidScope(level, scope);
+    assertValidKey(req.key);
+    if (level !== 'global') this.assertKnown(level, scope);
+    return { level, scope, key: req.key };
+  }
+
+  /** Refuses scopes that neither the directory nor any stored value mentions (typos). */
+  private assertKnown(level: Exclude<Level, 'global'>, scope: string): void {
+    const dir = this.idx.directory();
+    if (!this.known || this.known.dir !== dir) {
+      this.known = {
+        dir,
+        sets: {
+          tenant: new Set(dir.tenants.map((t) => t.id)),
+          department: new Set(dir.departments.map((d) => `${d.tenantId}/${d.id}`)),
+          group: new Set(dir.groups.map((g) => g.id)),
+          user: new Set(dir.users.map((u) => u.id)),
+        },
+      };
+    }
+    if (this.known.sets[level].has(scope) || this.idx.entriesAt(level, scope).length > 0) return;
+    const what = { tenant: 'Tenant', department: 'Department', group: 'Group', user: 'User' }[
+      level
+    ];
+    throw new StrataError(
+      'invalid',
+      `${what} '${scope}' is not in the directory; check the spelling or add it first.`,
+    );
+  }
+
+  /** Why the operator may not write this slot, or null when they may. */
+  private writeRefusal(slot: Slot): string | null {
+    const decision = checkWrite(operatorOf(this.op), slot, this.idx.directory());
+    if (decision.ok) return null;
+    if (this.op.source === 'role' || this.op.source === 'local') {
+      return `${this.op.id} is not a directory user with traits, so it may not change configuration; pass --as <user id> (or set STRATA_OPERATOR).`;
+    }
+    return decision.reason;
+  }
+}
+
+function checkReason(reason: string | null | undefined): string | null {
+  if (reason === undefined || reason === null) return null;
+  if (typeof reason !== 'string') throw new StrataError('invalid', 'The reason must be text.');
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw new StrataError(
+      'invalid',
+      `The reason is ${reason.length} characters long; the limit is ${MAX_REASON_LENGTH}.`,
+    );
+  }
+  const trimmed = reason.trim();
+  return trimmed === '' ? null : trimmed;
+}
+
+function maskAudit(v: string | null): string | null {
+  if (v === null || v.startsWith('secret:')) return v;
+  return MASK;
+}
+
+async function resolveOperator(
+  store: Store,
+  index: ConfigIndex,
+  requested: string | null,
+): Promise<OperatorInfo> {
+  if (requested !== null && requested !== '') {
+    const u = index.user(requested);
+    if (!u) {
+      throw new StrataError(
+        'invalid',
+        `Operator '${requested}' is not a user in the directory; pass --as with a directory user id.`,
+      );
+    }
+    return {
+      id: u.id,
+      traits: [...u.traits],
+      tenantId: u.tenantId,
+      department: u.department,
+      source: 'directory',
+    };
+  }
+  const ident = await store.identity();
+  if (store.kind === 'postgres') {
+    const mapped = index.directory().users.find((u) => u.dbRole === ident.role);
+    if (mapped) {
+      return {
+        id: mapped.id,
+        traits: [...mapped.traits],
+        tenantId: mapped.tenantId,
+        department: mapped.department,
+        source: 'db-role',
+      };
+    }
+    if (ident.superuser) {
+      return {
+        id: ident.role,
+        traits: [...SUPERUSER_TRAITS],
+        tenantId: null,
+        department: null,
+        source: 'superuser',
+      };
+    }
+    return { id: ident.role, traits: [], tenantId: null, department: null, source: 'role' };
+  }
+  return { id: ident.role, traits: [], tenantId: null, department: null, source: 'local' };
+}
+
+/** Opens a target and returns its config service. */
+export async function openService(opts: OpenServiceOptions): Promise<StrataConfigService> {
+  const store = await openStore(opts.db);
+  try {
+    return await StrataConfigService.create(store, opts);
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+}
