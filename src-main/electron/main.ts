@@ -1,0 +1,116 @@
+/**
+ * Electron main: one hardened window showing the built console from file://, the contract's
+ * handler table registered on ipcMain (sender checked, request parsed by zod in the handler), and
+ * events sent to the window through the same contract.
+ */
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeInternalError } from '../bridge/server.js';
+import { rendererDir } from '../bridge/paths.js';
+import { openWorkspace } from '../bridge/workspace.js';
+import { CHANNELS, EVENTS_CHANNEL, type Envelope } from '../contract/contract.js';
+import { createHandlers } from '../contract/handlers.js';
+import type { ConfigService } from '../services/types.js';
+import {
+  APP_CSP,
+  isAllowedExternal,
+  isSamePageNavigation,
+  isTrustedSender,
+  windowOptions,
+} from './window-options.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const appDir = rendererDir();
+let service: ConfigService | null = null;
+let mainWindow: BrowserWindow | null = null;
+
+function flag(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? null) : null;
+}
+
+function harden(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isAllowedExternal(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+    contents.on('will-navigate', (event, url) => {
+      if (!isSamePageNavigation(contents.getURL(), url)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+}
+
+function registerIpc(svc: ConfigService): void {
+  const handlers = createHandlers(svc, {
+    emit: (event) => mainWindow?.webContents.send(EVENTS_CHANNEL, event),
+    onInternalError: (channel, error) =>
+      console.error(`${channel} failed: ${describeInternalError(error)}`),
+  });
+  const refused: Envelope<never> = {
+    ok: false,
+    error: { code: 'forbidden', message: 'This page may not call the Strata service.' },
+  };
+  for (const channel of CHANNELS) {
+    ipcMain.handle(channel, (event: IpcMainInvokeEvent, request: unknown) => {
+      const frame = event.senderFrame;
+      if (!frame || frame.parent !== null || !isTrustedSender(frame.url, appDir)) {
+        return refused;
+      }
+      return handlers[channel](request);
+    });
+  }
+}
+
+async function createWindow(): Promise<void> {
+  mainWindow = new BrowserWindow(windowOptions(join(here, 'preload.cjs')));
+  mainWindow.once('ready-to-show', () => mainWindow?.show());
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+  await mainWindow.loadFile(join(appDir, 'index.html'));
+}
+
+async function start(): Promise<void> {
+  app.enableSandbox();
+  harden();
+  await app.whenReady();
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) =>
+    callback(false),
+  );
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: {
+        ...details.responseHeaders,
+        'Content-Security-Policy': [APP_CSP],
+        'X-Content-Type-Options': ['nosniff'],
+      },
+    });
+  });
+  const workspace = await openWorkspace({ db: flag('--db'), operator: flag('--as') });
+  service = workspace.service;
+  registerIpc(service);
+  await createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+  });
+}
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+app.on('will-quit', () => {
+  void service?.close();
+});
+
+start().catch((error: unknown) => {
+  console.error(
+    error instanceof Error && error.name === 'StrataError'
+      ? error.message
+      : `Strata could not start: ${describeInternalError(error)}`,
+  );
+  app.exit(1);
+});

@@ -1,0 +1,105 @@
+/** Top bar: title, the persistent environment banner, and the global actions. */
+import AppBar from '@mui/material/AppBar';
+import Badge from '@mui/material/Badge';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Toolbar from '@mui/material/Toolbar';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import type { ReactNode } from 'react';
+import { environmentTone, type EnvironmentTone } from '../lib/forms.js';
+import { useStrata } from '../store/store.js';
+
+const BANNER: Record<EnvironmentTone, { bg: string; fg: string; text: string }> = {
+  production: { bg: '#b71c1c', fg: '#ffffff', text: 'PRODUCTION' },
+  staging: { bg: '#e65100', fg: '#ffffff', text: 'Staging' },
+  development: { bg: '#2e7d32', fg: '#ffffff', text: 'Development' },
+  unlabelled: { bg: '#546e7a', fg: '#ffffff', text: 'Unlabelled environment' },
+};
+
+/** The environment banner; production is red and says so in words, not only colour. */
+export function EnvironmentBanner(): ReactNode {
+  const info = useStrata((s) => s.info);
+  if (!info) return null;
+  const tone = environmentTone(info.environment);
+  const style = BANNER[tone];
+  const kind = info.kind === 'postgres' ? 'Live database' : 'Draft workspace';
+  const label =
+    tone === 'production' ? `${style.text}: changes here reach live systems` : style.text;
+  return (
+    <Box
+      role="status"
+      aria-label="Environment"
+      data-environment={tone}
+      sx={{
+        bgcolor: style.bg,
+        color: style.fg,
+        px: 2,
+        py: 0.5,
+        display: 'flex',
+        gap: 2,
+        alignItems: 'center',
+        fontWeight: tone === 'production' ? 700 : 500,
+        letterSpacing: tone === 'production' ? 1 : 0,
+      }}
+    >
+      <Typography component="span" sx={{ fontWeight: 'inherit', letterSpacing: 'inherit' }}>
+        {label}
+        {info.environment && tone !== 'production' ? ` (${info.environment})` : ''}
+      </Typography>
+      <Typography component="span" variant="body2">
+        {kind}: {info.target}
+        {info.source ? ` — pulled from ${info.source.target}` : ''}
+      </Typography>
+      <Box sx={{ flex: 1 }} />
+      <Typography component="span" variant="body2">
+        Signed in as {info.operator}
+      </Typography>
+    </Box>
+  );
+}
+
+/** The application bar. */
+export function TopBar(): ReactNode {
+  const count = useStrata((s) => s.stagedCount());
+  const themeMode = useStrata((s) => s.themeMode);
+  const toggleTheme = useStrata((s) => s.toggleTheme);
+  const setDrawerOpen = useStrata((s) => s.setDrawerOpen);
+  const setAuditOpen = useStrata((s) => s.setAuditOpen);
+  const setPaletteOpen = useStrata((s) => s.setPaletteOpen);
+  return (
+    <AppBar position="static" elevation={0} color="default">
+      <Toolbar variant="dense" sx={{ gap: 1 }}>
+        <Typography variant="h6" component="h1" sx={{ fontWeight: 700, mr: 2 }}>
+          Strata
+        </Typography>
+        <Tooltip title="Jump to a key, tenant or user (Ctrl+K)">
+          <Button variant="outlined" color="inherit" onClick={() => setPaletteOpen(true)}>
+            Search… Ctrl+K
+          </Button>
+        </Tooltip>
+        <Box sx={{ flex: 1 }} />
+        <Button color="inherit" onClick={() => setAuditOpen(true)}>
+          Audit log
+        </Button>
+        <Button
+          color="inherit"
+          onClick={() => setDrawerOpen(true)}
+          aria-label={`Staged changes (${count})`}
+        >
+          <Badge badgeContent={count} color="warning" showZero={false} sx={{ pr: count ? 1.5 : 0 }}>
+            Staged changes
+          </Badge>
+        </Button>
+        <Button
+          color="inherit"
+          onClick={toggleTheme}
+          aria-label={themeMode === 'light' ? 'Dark theme' : 'Light theme'}
+        >
+          {themeMode === 'light' ? 'Dark' : 'Light'}
+        </Button>
+      </Toolbar>
+      <EnvironmentBanner />
+    </AppBar>
+  );
+}
