@@ -5,6 +5,7 @@
 import type { CommandEntry } from '../command.js';
 import { ENV_COMMANDS } from './env-table.js';
 import { TEMPLATE_COMMANDS } from './template-table.js';
+import { IMPACT_COMMANDS } from './impact-table.js';
 
 /** Every `strata` command, in the order `strata --help` lists them. */
 export const COMMANDS: CommandEntry[] = [
@@ -48,6 +49,12 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'List directory users with their tenant, department, groups and traits',
     load: async () => (await import('./users.js')).command,
   },
+  {
+    name: 'serve',
+    summary: 'Serve the console on http://127.0.0.1 (prints the URL with its access token first)',
+    load: async () => (await import('./serve.js')).command,
+  },
   ...ENV_COMMANDS,
   ...TEMPLATE_COMMANDS,
+  ...IMPACT_COMMANDS,
 ];

@@ -8,6 +8,7 @@ import { StrataError } from '../../core/types.js';
 import { rendererDir } from '../../bridge/paths.js';
 import { startBridgeForService, type Bridge } from '../../bridge/server.js';
 import { openWorkspace } from '../../bridge/workspace.js';
+import type { CommandImpl } from '../command.js';
 
 /** Global flags the CLI passes down (only the ones serve reads). */
 export interface ServeGlobals {
@@ -132,3 +133,23 @@ export async function serveCommand(
   await workspace.service.close();
   return 0;
 }
+
+/** `strata serve` as an entry of the CLI's command table. */
+export const command: CommandImpl = {
+  usage: SERVE_USAGE,
+  options: { port: { type: 'string' } },
+  async run(args, globals, io) {
+    const port = args.values.port;
+    return serveCommand(
+      typeof port === 'string' ? ['--port', port] : [],
+      {
+        db: globals.db,
+        as: globals.as,
+      },
+      {
+        stdout: (line) => io.stdout(`${line}\n`),
+        stderr: (line) => io.stderr(`${line}\n`),
+      },
+    );
+  },
+};
