@@ -41,6 +41,9 @@ export function envHandlers(
   options: EnvHandlerOptions = {},
 ): { [C in EnvChannel]: Impl<C> } {
   const emit = options.emit ?? (() => {});
+  // Created now, not on the first .env request: a draft's legacy attachment must be back in
+  // place before the console's first resolve.
+  if (!options.env && service instanceof StrataConfigService) envServiceFor(service);
   const env = (): EnvImportService => {
     if (options.env) return options.env;
     if (service instanceof StrataConfigService) return envServiceFor(service);
