@@ -1,6 +1,6 @@
 /**
- * The Templates entry point: a top-bar button opening a dialog with four tabs: apply a template
- * (the wizard), a new tenant (the tenant wizard), template upgrades and bulk edit.
+ * The Templates dialog: four tabs: apply a template (the wizard), a new tenant (the tenant
+ * wizard), template upgrades and bulk edit. Loaded on first use (see templates-launcher.tsx).
  */
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -72,18 +72,5 @@ export function TemplatesDialog(): ReactNode {
         ) : null}
       </DialogContent>
     </Dialog>
-  );
-}
-
-/** The top-bar button and the dialog it opens. */
-export function TemplatesLauncher(): ReactNode {
-  const openTemplates = useStrata((s) => s.openTemplates);
-  return (
-    <>
-      <Button color="inherit" onClick={() => void openTemplates()}>
-        Templates
-      </Button>
-      <TemplatesDialog />
-    </>
   );
 }
