@@ -11,13 +11,15 @@ import { COMMANDS } from './commands/index.js';
 import { GLOBAL_OPTIONS, exitCodeFor } from './command.js';
 import type { CliIO, CommandArgs, CommandEntry, GlobalOptions, OptionsConfig } from './command.js';
 
+const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+
 const GLOBAL_HELP = `Usage: strata <command> [options]
 
 Strata: hierarchical configuration for hospital networks
 (global > tenant > department > group > user; the most specific level wins).
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(NAME_WIDTH)}${c.summary}`).join('\n')}
 
 Global options:
   --db <target>    postgres://user@host/db URL or path to a .sqlite draft (env STRATA_DB)

@@ -6,6 +6,8 @@
  * for every key it uses. Pure data: no I/O.
  */
 import { categoryOf } from '../core/keys.js';
+import { templateKeyMetadata } from '../core/templates/schema.js';
+import { loadBuiltinTemplatesSync } from '../services/template-files.js';
 import { isSecretKey } from '../core/secret-keys.js';
 import type {
   Directory,
@@ -237,7 +239,7 @@ const METADATA: Record<string, MetaSpec> = {
     displayName: 'Theme',
     inputType: 'select',
     valueType: 'string',
-    rules: { options: ['medical', 'business', 'neutral', 'dark'] },
+    rules: { options: ['medical', 'business', 'neutral'] },
     defaultValue: 'neutral',
     group: 'Appearance',
     help: 'Colour scheme of the user interface.',
@@ -567,7 +569,7 @@ const VALUES: Row[] = [
   ['group', 'gh_oncall', 'fax.backend.provider', 'phaxio'],
   ['group', 'gh_doctors', 'notification_urgency', 'normal'],
 
-  ['user', 'user123', 'ui.theme', 'dark'],
+  ['user', 'user123', 'ui.theme', 'business'],
   ['user', 'user123', 'max_file_size_mb', '25'],
   ['user', 'dr_house', 'notification_urgency', 'low'],
   ['user', 'mkt_anna', 'features.email_gateway.enabled', 'false'],
@@ -576,7 +578,14 @@ const VALUES: Row[] = [
 
 /** Builds the hospital network dataset (fresh objects on every call). */
 export function hospitalNetwork(): DemoDataset {
-  const metadata = metadataRows();
+  // A database holds one metadata row per key: for keys the built-in templates describe, their
+  // metadata is the source of truth, so the demo and a later `template seed` never disagree.
+  const fromTemplates = new Map<string, KeyMetadata>();
+  for (const def of loadBuiltinTemplatesSync()) {
+    for (const m of templateKeyMetadata(def))
+      if (!fromTemplates.has(m.key)) fromTemplates.set(m.key, m);
+  }
+  const metadata = metadataRows().map((m) => fromTemplates.get(m.key) ?? m);
   const metaByKey = new Map(metadata.map((m) => [m.key, m]));
   const entries: DemoEntry[] = VALUES.map(([level, scope, key, value, locked]) => {
     const meta = metaByKey.get(key);
