@@ -42,7 +42,10 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': [
         'error',
@@ -62,9 +65,19 @@ export default tseslint.config(
         {
           paths: [{ name: 'electron', message: 'The core imports nothing platform-specific.' }],
           patterns: [
-            { group: [...nodeBuiltins, ...drivers], message: 'The core imports nothing platform-specific.' },
             {
-              group: ['**/store/**', '**/services/**', '**/cli/**', '**/bridge/**', '**/electron/**', '**/secrets/**'],
+              group: [...nodeBuiltins, ...drivers],
+              message: 'The core imports nothing platform-specific.',
+            },
+            {
+              group: [
+                '**/store/**',
+                '**/services/**',
+                '**/cli/**',
+                '**/bridge/**',
+                '**/electron/**',
+                '**/secrets/**',
+              ],
               message: 'The core sits below every other layer.',
             },
           ],
@@ -78,9 +91,14 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'The renderer talks to main only through the contract.' }],
+          paths: [
+            { name: 'electron', message: 'The renderer talks to main only through the contract.' },
+          ],
           patterns: [
-            { group: [...nodeBuiltins, ...drivers], message: 'The renderer runs in a sandboxed page.' },
+            {
+              group: [...nodeBuiltins, ...drivers],
+              message: 'The renderer runs in a sandboxed page.',
+            },
             {
               group: ['**/src-main/!(contract|core)/**'],
               message: 'The renderer imports only src-main/contract and src-main/core.',

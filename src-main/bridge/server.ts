@@ -22,6 +22,9 @@ import {
 } from '../contract/contract.js';
 import { TOKEN_HEADER } from '../contract/client.js';
 import { createHandlers, type HandlerTable } from '../contract/handlers.js';
+import { workspaceDrafts } from './drafts.js';
+import { StrataConfigService } from '../services/config-service.js';
+import { startWorkspaceLive, type LiveFeed } from '../services/live.js';
 
 /** Content-Security-Policy for everything the bridge serves. */
 export const BRIDGE_CSP = [
@@ -359,7 +362,10 @@ export function describeInternalError(error: unknown): string {
 
 /** Options for serving one config service. */
 export interface ServeServiceOptions extends Omit<BridgeOptions, 'handlers'> {
+  /** Default: the real draft service when the workspace is a draft (bridge/drafts.ts); null: none. */
   drafts?: DraftService | null;
+  /** Listen for changes made by others (services/live.ts); default true. */
+  live?: boolean;
 }
 
 /** Builds the handler table for a service and serves it; events reach every open console. */
@@ -369,11 +375,23 @@ export async function startBridgeForService(
 ): Promise<Bridge> {
   let bridge: Bridge | null = null;
   const handlers = createHandlers(service, {
-    drafts: options.drafts ?? null,
+    drafts: options.drafts === undefined ? workspaceDrafts(service) : options.drafts,
     emit: (event) => bridge?.publish(event),
     onInternalError: (channel, error) =>
       (options.log ?? console.error)(`${channel} failed: ${describeInternalError(error)}`),
   });
   bridge = await startBridge({ ...options, handlers });
+  // Live updates reach every open console. Started in the background: an unreachable source
+  // (a draft opened offline) must not delay the console; close() waits for it and stops it.
+  const started = bridge;
+  const live: Promise<LiveFeed | null> =
+    options.live !== false && service instanceof StrataConfigService
+      ? startWorkspaceLive(service, (event) => started.publish(event)).catch(() => null)
+      : Promise.resolve(null);
+  const close = started.close.bind(started);
+  started.close = async () => {
+    await (await live)?.close();
+    await close();
+  };
   return bridge;
 }

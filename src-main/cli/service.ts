@@ -13,7 +13,12 @@ export async function withService<T>(
   io: CliIO,
   fn: (service: StrataConfigService) => Promise<T>,
 ): Promise<T> {
-  const service = await openService({ db: requireDb(globals), operator: globals.as, env: io.env });
+  const service = await openService({
+    db: requireDb(globals),
+    operator: globals.as,
+    env: io.env,
+    revealVia: 'cli',
+  });
   try {
     return await fn(service);
   } finally {

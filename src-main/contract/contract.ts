@@ -44,6 +44,8 @@ export const MAX_REASON = 1000;
 export const MAX_GROUPS = 100;
 /** Most ids one discard request may name. */
 export const MAX_IDS = 10_000;
+/** Longest push target URL. */
+export const MAX_TARGET_URL = 2000;
 /** Most audit rows one request may ask for. */
 export const MAX_AUDIT_ROWS = 5_000;
 
@@ -63,6 +65,8 @@ const isoSchema = z.string().min(1).max(40);
 /** Optimistic concurrency: the row version the caller saw (null: the slot must be empty). */
 const versionSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional();
 const emptySchema = z.strictObject({});
+/** A push target URL (checked by the draft service; never echoed back). */
+const targetUrlSchema = z.string().min(1).max(MAX_TARGET_URL);
 
 /** A context: a directory user id, or an ad-hoc tenant/department/groups context. */
 export const contextInputSchema = z.union([
@@ -120,13 +124,15 @@ export const requestSchemas = {
     until: isoSchema.optional(),
     limit: z.number().int().min(1).max(MAX_AUDIT_ROWS).optional(),
   }),
-  'secret:reveal': z.strictObject(slotSchema),
+  /** Reveals one slot's secret; the reveal is recorded (with the optional reason) first. */
+  'secret:reveal': z.strictObject({ ...slotSchema, reason: reasonSchema }),
   'draft:staged': emptySchema,
   'draft:discard': z.union([
     z.strictObject({ ids: z.array(z.string().min(1).max(MAX_ID)).min(1).max(MAX_IDS) }),
     z.strictObject({ all: z.literal(true) }),
   ]),
-  'draft:plan': emptySchema,
+  /** `to`: the PostgreSQL URL of a draft that has no source yet (its first push creates it). */
+  'draft:plan': z.strictObject({ to: targetUrlSchema.optional() }),
   'draft:resolveConflict': z.strictObject({
     planId: idSchema,
     itemId: idSchema,
@@ -138,6 +144,10 @@ export const requestSchemas = {
     /** The operator types the target environment (or target) to confirm. */
     confirm: z.string().min(1).max(MAX_SCOPE),
     reason: reasonSchema,
+    /** The PostgreSQL URL of a draft that has no source yet. */
+    to: targetUrlSchema.optional(),
+    /** A super_admin waives error-level policy findings, with a reason. */
+    override: z.strictObject({ reason: z.string().trim().min(1).max(MAX_REASON) }).optional(),
   }),
   ...templateRequestSchemas,
   ...envRequestSchemas,
@@ -319,8 +329,11 @@ export interface DraftService {
   staged(): Promise<StagedChangeView[]>;
   /** Discards staged changes by id, or all of them. */
   discard(req: DiscardRequest): Promise<{ discarded: number }>;
-  /** Computes a three-way plan of the staged changes against the draft's source. */
-  plan(onProgress?: (done: number, total: number) => void): Promise<Plan>;
+  /** Computes a three-way plan of the staged changes against the draft's source (or `to`). */
+  plan(
+    onProgress?: (done: number, total: number) => void,
+    opts?: { to?: string | null },
+  ): Promise<Plan>;
   /** Settles one conflict of a plan and returns the updated plan. */
   resolveConflict(req: ResolveConflictRequest): Promise<Plan>;
   /** Pushes a fully resolved plan in one transaction. */

@@ -153,9 +153,13 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
     'workspace:info': () => service.info(),
     'directory:get': () => service.directory(),
     'metadata:list': () => service.metadata(),
-    'config:resolve': (r) => service.resolve(r.key, r.context, { reveal: r.reveal ?? false }),
-    'config:effective': (r) => service.effective(r.context, { reveal: r.reveal ?? false }),
-    'config:entries': (r) => service.entries(r.level, r.scope, { reveal: r.reveal ?? false }),
+    // Reads with reveal are recorded in the reveal log by the service, as coming from the console.
+    'config:resolve': (r) =>
+      service.resolve(r.key, r.context, { reveal: r.reveal ?? false, via: 'console' }),
+    'config:effective': (r) =>
+      service.effective(r.context, { reveal: r.reveal ?? false, via: 'console' }),
+    'config:entries': (r) =>
+      service.entries(r.level, r.scope, { reveal: r.reveal ?? false, via: 'console' }),
     'config:slot': (r) => buildSlotView(service, r.level, r.scope),
     'config:keys': (r) => service.listKeys(r.prefix),
     'config:set': async (r) => {
@@ -192,24 +196,22 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
       return result;
     },
     'audit:list': (r) => service.history(r),
-    'secret:reveal': async (r) => {
-      const entries = await service.entries(r.level, r.scope, { reveal: true });
-      const entry = entries.find((e) => e.key === r.key);
-      if (!entry) {
-        throw new StrataError(
-          'not_found',
-          `Nothing is set for ${r.key} at ${r.level} '${r.scope}'.`,
-        );
-      }
-      return { level: r.level, scope: r.scope, key: r.key, value: entry.value };
-    },
+    // Exactly one slot is decrypted, and only after its reveal record is written.
+    'secret:reveal': (r) =>
+      service.reveal({
+        level: r.level,
+        scope: r.scope,
+        key: r.key,
+        reason: r.reason ?? null,
+        via: 'console',
+      }),
     'draft:staged': () => drafts().staged(),
     'draft:discard': async (r) => {
       const result = await drafts().discard(r);
       emit({ type: 'staged-changed', count: (await drafts().staged()).length });
       return result;
     },
-    'draft:plan': () => drafts().plan(progress('plan')),
+    'draft:plan': (r) => drafts().plan(progress('plan'), r.to !== undefined ? { to: r.to } : {}),
     'draft:resolveConflict': (r) => drafts().resolveConflict(r),
     'draft:push': async (r) => {
       const result = await drafts().push(r, progress('push'));

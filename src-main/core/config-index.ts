@@ -10,8 +10,11 @@
  * below that the metadata default (`default`).
  *
  * Speed: the merged legacy+default+global+tenant+department layer is cached per (tenant,
- * department) as a sorted array of frozen items, so effective() copies that array and overlays
- * only the context's groups and user. Writes drop just the cached layers they can affect.
+ * department) as a sorted array of frozen items, and each group's entries as a sorted array of
+ * frozen items with their key ranks and lock flags in typed arrays. effective() merges the
+ * context's group layers and the user's few entries by rank (touching no key strings and no
+ * hash maps), then copies the base layer around them. Writes drop just the cached layers they
+ * can affect.
  */
 import { LEVELS, StrataError } from './types.js';
 import type {
@@ -79,7 +82,20 @@ interface Layer {
   epoch: number;
 }
 
+/** One group's entries as frozen items sorted by key, with their ranks and lock flags. */
+interface GroupLayer {
+  items: readonly RawEffective[];
+  /** Key rank of each item (ascending), valid while `epoch` matches the index's rank epoch. */
+  ranks: Int32Array;
+  /** 1 where the item is locked. */
+  locked: Uint8Array;
+  epoch: number;
+}
+
 const NO_TENANT = null;
+
+/** User-level get() calls answered from the per-user maps before the per-key map is built. */
+const USER_GETS_BEFORE_INDEX = 4096;
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -181,9 +197,30 @@ export class ConfigIndex {
   private rankOf = new Map<string, number>();
   private rankEpoch = 0;
   private ranksStale = true;
-  /** Scratch buffers reused by effective() (synchronous, so never shared between calls). */
-  private scratchEntries: ConfigEntry[] = [];
-  private scratchOrder = new Float64Array(256);
+  /**
+   * User-level entries by key, then user id: built once user-level get() calls become many, and
+   * kept current by writes. Impact previews probe one key for every member of a scope; a per-key
+   * map of the users who set it stays in cache, where the per-user maps of 100,000 users do not.
+   */
+  private userByKey: Map<string, Map<string, ConfigEntry>> | null = null;
+  private userGets = 0;
+  /** group id -> its cached layer (built on first use, dropped by writes to that group). */
+  private readonly groupLayers = new Map<string, GroupLayer>();
+  /**
+   * Scratch buffers reused by effective() (synchronous, so never shared between calls): the
+   * overlay lists in precedence order, their read positions, and the merged overlay.
+   */
+  private scratchLists: GroupLayer[] = [];
+  private scratchPos = new Int32Array(16);
+  private scratchRanks = new Int32Array(256);
+  private scratchItems: RawEffective[] = [];
+  /** The user's entries as a one-off list (reused between calls). */
+  private readonly userList: GroupLayer = {
+    items: [],
+    ranks: new Int32Array(16),
+    locked: new Uint8Array(16),
+    epoch: 0,
+  };
 
   private constructor() {}
 
@@ -231,6 +268,14 @@ export class ConfigIndex {
       if (refs === 0 && !this.meta.has(entry.key)) this.sortedKeys = null;
     }
     keys.set(entry.key, entry);
+    if (entry.level === 'user' && this.userByKey !== null) {
+      let users = this.userByKey.get(entry.key);
+      if (users === undefined) {
+        users = new Map();
+        this.userByKey.set(entry.key, users);
+      }
+      users.set(entry.scope, entry);
+    }
     if (!this.ranksStale && !this.rankOf.has(entry.key)) this.ranksStale = true;
     this.invalidate(entry.level, entry.scope);
   }
@@ -242,6 +287,12 @@ export class ConfigIndex {
     const keys = scopes.get(slot.scope);
     if (keys === undefined || !keys.delete(slot.key)) return;
     if (keys.size === 0) scopes.delete(slot.scope);
+    if (slot.level === 'user' && this.userByKey !== null) {
+      const users = this.userByKey.get(slot.key);
+      if (users !== undefined && users.delete(slot.scope) && users.size === 0) {
+        this.userByKey.delete(slot.key);
+      }
+    }
     this.count--;
     const refs = (this.keyRefs.get(slot.key) ?? 1) - 1;
     if (refs > 0) {
@@ -255,7 +306,31 @@ export class ConfigIndex {
 
   /** The entry stored at exactly this slot. */
   get(slot: Slot): ConfigEntry | undefined {
+    if (
+      slot.level === 'user' &&
+      (this.userByKey !== null || ++this.userGets > USER_GETS_BEFORE_INDEX)
+    ) {
+      return this.usersByKey().get(slot.key)?.get(slot.scope);
+    }
     return this.levels[slot.level]?.get(slot.scope)?.get(slot.key);
+  }
+
+  private usersByKey(): Map<string, Map<string, ConfigEntry>> {
+    if (this.userByKey === null) {
+      const byKey = new Map<string, Map<string, ConfigEntry>>();
+      for (const [userId, keys] of this.levels.user) {
+        for (const [key, e] of keys) {
+          let users = byKey.get(key);
+          if (users === undefined) {
+            users = new Map();
+            byKey.set(key, users);
+          }
+          users.set(userId, e);
+        }
+      }
+      this.userByKey = byKey;
+    }
+    return this.userByKey;
   }
 
   /** Entries stored at exactly (level, scope), sorted by key. */
@@ -478,7 +553,8 @@ export class ConfigIndex {
   /**
    * The effective value of every key relevant to the context: keys set at any of its levels,
    * metadata keys with a default and legacy keys, sorted by key (UTF-16 code unit order).
-   * Treat items as read-only: those from the cached layer are shared between calls and frozen.
+   * Treat items as read-only: those from the cached base and group layers are shared between
+   * calls and frozen.
    */
   effective(ctx: UserContext): RawEffective[] {
     if (this.ranksStale) this.rebuildRanks();
@@ -487,49 +563,75 @@ export class ConfigIndex {
     const base = this.layer(tenantId, department);
     const baseItems = base.items;
 
-    // Overlay entries in precedence order: groups from lowest priority to highest, then the user.
-    const ov = this.scratchEntries;
-    ov.length = 0;
+    // Overlay lists in precedence order: groups from lowest priority to highest, then the user.
+    const lists = this.scratchLists;
+    lists.length = 0;
+    let total = 0;
     const groups = distinctGroups(ctx.groups ?? []);
-    const groupMaps = this.levels.group;
     for (let gi = groups.length - 1; gi >= 0; gi--) {
-      const keys = groupMaps.get(groups[gi]!);
-      if (keys !== undefined) for (const e of keys.values()) ov.push(e);
+      const gl = this.groupLayer(groups[gi]!);
+      if (gl !== null) {
+        lists.push(gl);
+        total += gl.items.length;
+      }
     }
     const userId = ctx.userId;
     if (userId !== null && userId !== undefined) {
       const keys = this.levels.user.get(userId);
-      if (keys !== undefined) for (const e of keys.values()) ov.push(e);
+      if (keys !== undefined && keys.size > 0) {
+        lists.push(this.fillUserList(keys));
+        total += keys.size;
+      }
     }
-    const m = ov.length;
-    if (m === 0) return baseItems.slice();
+    if (total === 0) return baseItems.slice();
 
-    // Sort the overlay by (key rank, precedence) packed into one number so a native numeric
-    // sort does the work; equal ranks then sit together in precedence order.
-    if (this.scratchOrder.length < m) this.scratchOrder = new Float64Array(m * 2);
-    const order = this.scratchOrder.subarray(0, m);
-    const rankOf = this.rankOf;
-    for (let i = 0; i < m; i++) order[i] = rankOf.get(ov[i]!.key)! * m + i;
-    order.sort();
+    // Merge the overlay lists by rank. At equal ranks a later list overrides an earlier one
+    // unless the earlier one is locked.
+    if (this.scratchRanks.length < total) this.scratchRanks = new Int32Array(total * 2);
+    if (this.scratchPos.length < lists.length) this.scratchPos = new Int32Array(lists.length * 2);
+    const ovRanks = this.scratchRanks;
+    const ovItems = this.scratchItems;
+    const pos = this.scratchPos;
+    const nl = lists.length;
+    pos.fill(0, 0, nl);
+    let m = 0;
+    for (;;) {
+      let rank = 0x7fffffff;
+      for (let l = 0; l < nl; l++) {
+        const list = lists[l]!;
+        const p = pos[l]!;
+        if (p < list.items.length) {
+          const r = list.ranks[p]!;
+          if (r < rank) rank = r;
+        }
+      }
+      if (rank === 0x7fffffff) break;
+      let winner: RawEffective | null = null;
+      let winnerLocked = false;
+      for (let l = 0; l < nl; l++) {
+        const list = lists[l]!;
+        const p = pos[l]!;
+        if (p < list.items.length && list.ranks[p] === rank) {
+          if (winner === null || !winnerLocked) {
+            winner = list.items[p]!;
+            winnerLocked = list.locked[p] === 1;
+          }
+          pos[l] = p + 1;
+        }
+      }
+      ovRanks[m] = rank;
+      ovItems[m++] = winner!;
+    }
 
+    // Copy the base layer around the overlay; a locked base item keeps its place.
     const baseRanks = base.ranks;
     const n = baseItems.length;
     // Preallocated and trimmed at the end: pushing one by one cost more than the merge itself.
     const out = new Array<RawEffective>(n + m);
     let k = 0;
     let bi = 0;
-    let i = 0;
-    while (i < m) {
-      const packed = order[i]!;
-      const rank = Math.floor(packed / m);
-      // A later link overrides an earlier one unless the earlier one is locked.
-      let winner = ov[packed - rank * m]!;
-      for (i++; i < m; i++) {
-        const next = order[i]!;
-        const nextRank = Math.floor(next / m);
-        if (nextRank !== rank) break;
-        if (!winner.locked) winner = ov[next - nextRank * m]!;
-      }
+    for (let i = 0; i < m; i++) {
+      const rank = ovRanks[i]!;
       let lo = bi;
       let hi = n;
       while (lo < hi) {
@@ -540,15 +642,66 @@ export class ConfigIndex {
       while (bi < lo) out[k++] = baseItems[bi++]!;
       if (bi < n && baseRanks[bi] === rank) {
         const under = baseItems[bi++]!;
-        out[k++] = under.locked ? under : entryItem(winner);
+        out[k++] = under.locked ? under : ovItems[i]!;
       } else {
-        out[k++] = entryItem(winner);
+        out[k++] = ovItems[i]!;
       }
     }
     while (bi < n) out[k++] = baseItems[bi++]!;
     out.length = k;
-    ov.length = 0;
+    ovItems.length = 0;
     return out;
+  }
+
+  /** The user's entries as a rank-sorted overlay list (fresh items; users are not cached). */
+  private fillUserList(keys: Map<string, ConfigEntry>): GroupLayer {
+    const list = this.userList;
+    const items = list.items as RawEffective[];
+    items.length = 0;
+    const size = keys.size;
+    if (list.ranks.length < size) {
+      list.ranks = new Int32Array(size * 2);
+      list.locked = new Uint8Array(size * 2);
+    }
+    const ranks = list.ranks;
+    const locked = list.locked;
+    const rankOf = this.rankOf;
+    // Insertion sort: a user sets a handful of keys.
+    for (const e of keys.values()) {
+      const r = rankOf.get(e.key)!;
+      const item = entryItem(e);
+      let j = items.length;
+      items.push(item);
+      while (j > 0 && ranks[j - 1]! > r) {
+        ranks[j] = ranks[j - 1]!;
+        locked[j] = locked[j - 1]!;
+        items[j] = items[j - 1]!;
+        j--;
+      }
+      ranks[j] = r;
+      locked[j] = e.locked ? 1 : 0;
+      items[j] = item;
+    }
+    return list;
+  }
+
+  /** The cached layer of one group (null when the group sets nothing). */
+  private groupLayer(groupId: string): GroupLayer | null {
+    let gl = this.groupLayers.get(groupId);
+    if (gl === undefined) {
+      const keys = this.levels.group.get(groupId);
+      if (keys === undefined || keys.size === 0) return null;
+      const items = [...keys.values()].map(frozenEntryItem).sort(byKey);
+      const locked = new Uint8Array(items.length);
+      for (let i = 0; i < items.length; i++) locked[i] = items[i]!.locked ? 1 : 0;
+      gl = { items, ranks: this.ranksFor(items), locked, epoch: this.rankEpoch };
+      this.groupLayers.set(groupId, gl);
+    } else if (gl.epoch !== this.rankEpoch) {
+      // Ranks keep key order, so the items stay sorted; only the numbers move.
+      gl.ranks = this.ranksFor(gl.items);
+      gl.epoch = this.rankEpoch;
+    }
+    return gl;
   }
 
   /** Every key set at any slot or described by metadata, sorted; optionally only those with `prefix`. */
@@ -660,8 +813,11 @@ export class ConfigIndex {
         this.layers.get(scope.slice(0, slash))?.delete(scope.slice(slash + 1));
         return;
       }
+      case 'group':
+        this.groupLayers.delete(scope);
+        return;
       default:
-        // Groups and users are overlaid per call and never cached.
+        // Users are overlaid per call and never cached.
         return;
     }
   }

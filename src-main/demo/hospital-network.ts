@@ -239,7 +239,7 @@ const METADATA: Record<string, MetaSpec> = {
     displayName: 'Theme',
     inputType: 'select',
     valueType: 'string',
-    rules: { options: ['medical', 'business', 'neutral'] },
+    rules: { options: ['medical', 'business', 'neutral', 'dark'] },
     defaultValue: 'neutral',
     group: 'Appearance',
     help: 'Colour scheme of the user interface.',
@@ -569,7 +569,7 @@ const VALUES: Row[] = [
   ['group', 'gh_oncall', 'fax.backend.provider', 'phaxio'],
   ['group', 'gh_doctors', 'notification_urgency', 'normal'],
 
-  ['user', 'user123', 'ui.theme', 'business'],
+  ['user', 'user123', 'ui.theme', 'dark'],
   ['user', 'user123', 'max_file_size_mb', '25'],
   ['user', 'dr_house', 'notification_urgency', 'low'],
   ['user', 'mkt_anna', 'features.email_gateway.enabled', 'false'],

@@ -3,15 +3,27 @@
  * handler table registered on ipcMain (sender checked, request parsed by zod in the handler), and
  * events sent to the window through the same contract.
  */
-import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  safeStorage,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workspaceDrafts } from '../bridge/drafts.js';
 import { describeInternalError } from '../bridge/server.js';
 import { rendererDir } from '../bridge/paths.js';
 import { openWorkspace } from '../bridge/workspace.js';
 import { CHANNELS, EVENTS_CHANNEL, type Envelope } from '../contract/contract.js';
 import { createHandlers } from '../contract/handlers.js';
+import { StrataConfigService } from '../services/config-service.js';
+import { startWorkspaceLive, type LiveFeed } from '../services/live.js';
 import type { ConfigService } from '../services/types.js';
+import { createKeyStore, keyEnvironment } from './key-store.js';
 import {
   APP_CSP,
   isAllowedExternal,
@@ -24,6 +36,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const appDir = rendererDir();
 let service: ConfigService | null = null;
 let mainWindow: BrowserWindow | null = null;
+let live: Promise<LiveFeed | null> = Promise.resolve(null);
 
 function flag(name: string): string | null {
   const i = process.argv.indexOf(name);
@@ -46,6 +59,7 @@ function harden(): void {
 
 function registerIpc(svc: ConfigService): void {
   const handlers = createHandlers(svc, {
+    drafts: workspaceDrafts(svc),
     emit: (event) => mainWindow?.webContents.send(EVENTS_CHANNEL, event),
     onInternalError: (channel, error) =>
       console.error(`${channel} failed: ${describeInternalError(error)}`),
@@ -81,6 +95,8 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) =>
     callback(false),
   );
+  // Checks (navigator.permissions, clipboard, notifications) are refused too: the console needs none.
+  session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: {
@@ -90,9 +106,27 @@ async function start(): Promise<void> {
       },
     });
   });
-  const workspace = await openWorkspace({ db: flag('--db'), operator: flag('--as') });
+  // CONFIG_ENCRYPTION_KEY from the environment, else the one kept with safeStorage (key-store.ts).
+  const keyStore = createKeyStore({
+    safeStorage,
+    dir: app.getPath('userData'),
+    platform: process.platform,
+  });
+  const env = await keyEnvironment(keyStore, {
+    argv: process.argv,
+    env: process.env,
+    log: (line) => console.error(line),
+  });
+  const workspace = await openWorkspace({ db: flag('--db'), operator: flag('--as'), env });
   service = workspace.service;
   registerIpc(service);
+  // Changes made by others reach the window (services/live.ts); in the background, so an
+  // unreachable source never delays the console.
+  if (service instanceof StrataConfigService) {
+    live = startWorkspaceLive(service, (event) =>
+      mainWindow?.webContents.send(EVENTS_CHANNEL, event),
+    ).catch(() => null);
+  }
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();
@@ -103,6 +137,7 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 app.on('will-quit', () => {
+  void live.then((feed) => feed?.close());
   void service?.close();
 });
 

@@ -23,15 +23,30 @@ import type {
   Level,
   Resolution,
   Slot,
+  SourceLevel,
   UserContext,
   ValueType,
 } from '../core/types.js';
 import { ConfigIndex } from '../core/config-index.js';
+import { assertNoLockViolations } from '../core/impact.js';
 import { normaliseValue, validateValue } from '../core/validation.js';
 import { checkWrite, operatorOf } from './access.js';
 import { codecChoiceFromEnv, codecChoiceOf } from './secret-codec.js';
 import type { CodecChoice, SecretCodec } from './secret-codec.js';
 import { openStore } from './targets.js';
+import {
+  checkRevealReason,
+  checkRevealVia,
+  envelopeFingerprint,
+  revealLogFor,
+} from './reveal-audit.js';
+import type {
+  RevealFilter,
+  RevealLog,
+  RevealRecord,
+  RevealTarget,
+  RevealVia,
+} from './reveal-audit.js';
 import type {
   AuditRecord,
   ConfigService,
@@ -40,6 +55,8 @@ import type {
   EntryView,
   HistoryFilter,
   ReadOptions,
+  RevealedValue,
+  RevealRequest,
   SetRequest,
   UnsetRequest,
   WorkspaceInfo,
@@ -75,6 +92,15 @@ export interface OpenServiceOptions {
   /** Secret codec; undefined: from CONFIG_ENCRYPTION_KEY; null: secrets disabled. */
   codec?: SecretCodec | null;
   env?: Record<string, string | undefined>;
+  /** Front door recorded with reveals that do not name one (default 'api'). */
+  revealVia?: RevealVia;
+}
+
+/** A read that reveals: the slots released so far, and why (recorded before returning). */
+interface RevealAudit {
+  targets: RevealTarget[];
+  reason: string | null;
+  via: RevealVia;
 }
 
 /** Filter for listing directory users. */
@@ -109,6 +135,7 @@ export class StrataConfigService implements ConfigService {
   private readonly secretCache = new Map<string, boolean>();
   private known: { dir: Directory; sets: Record<Exclude<Level, 'global'>, Set<string>> } | null =
     null;
+  private readonly revealLog: RevealLog;
 
   private constructor(
     readonly store: Store,
@@ -116,9 +143,11 @@ export class StrataConfigService implements ConfigService {
     private op: OperatorInfo,
     private readonly codec: CodecChoice,
     stagedSlots: readonly Slot[],
+    private readonly revealVia: RevealVia = 'api',
   ) {
     this.idx = index;
     for (const s of stagedSlots) this.staged.add(slotKey(s));
+    this.revealLog = revealLogFor(store);
   }
 
   /** Opens the service on a store (builds the index, determines the operator). */
@@ -137,7 +166,14 @@ export class StrataConfigService implements ConfigService {
       opts.codec === undefined
         ? codecChoiceFromEnv(opts.env ?? process.env)
         : codecChoiceOf(opts.codec);
-    return new StrataConfigService(store, index, operator, codec, snap.stagedSlots);
+    return new StrataConfigService(
+      store,
+      index,
+      operator,
+      codec,
+      snap.stagedSlots,
+      checkRevealVia(opts.revealVia ?? 'api'),
+    );
   }
 
   /** The in-memory index (read-only use: impact previews, plans). */
@@ -285,47 +321,86 @@ export class StrataConfigService implements ConfigService {
     assertValidKey(key);
     const ctx = await this.context(input);
     const raw = this.idx.resolve(key, ctx);
-    const reveal = opts.reveal === true;
+    const reveal = this.revealAudit(opts);
     const metaType = this.idx.metadata(key)?.valueType ?? null;
     const chain: ChainLink[] = raw.chain.map((l) => ({
       level: l.level,
       scope: l.scope,
-      value: this.display(key, l.value, l.entry, reveal),
+      value: this.display(key, l.value, l.entry, reveal, l),
       valueType: l.entry?.valueType ?? (l.value !== null ? (metaType ?? 'string') : null),
       encrypted: l.entry?.encrypted ?? false,
       locked: l.entry?.locked ?? false,
       winner: l.winner,
       shadowed: l.shadowed,
     }));
-    return {
+    const resolution: Resolution = {
       key,
-      value: this.display(key, raw.value, raw.entry, reveal),
+      value: this.display(key, raw.value, raw.entry, reveal, raw),
       valueType: raw.valueType,
       level: raw.level,
       scope: raw.scope,
       encrypted: raw.encrypted,
       chain,
     };
+    await this.recordReveals(reveal);
+    return resolution;
   }
 
   async effective(input: ContextInput, opts: ReadOptions = {}): Promise<EffectiveItem[]> {
     const ctx = await this.context(input);
-    const reveal = opts.reveal === true;
-    return this.idx.effective(ctx).map((r) => ({
+    const reveal = this.revealAudit(opts);
+    const items = this.idx.effective(ctx).map((r) => ({
       key: r.key,
-      value: this.display(r.key, r.value, r.entry, reveal),
+      value: this.display(r.key, r.value, r.entry, reveal, r),
       valueType: r.valueType,
       level: r.level,
       scope: r.scope,
       encrypted: r.encrypted,
     }));
+    await this.recordReveals(reveal);
+    return items;
   }
 
   async entries(level: Level, scope: string, opts: ReadOptions = {}): Promise<EntryView[]> {
     const lvl = parseLevel(level);
     assertValidScope(lvl, scope);
-    const reveal = opts.reveal === true;
-    return this.idx.entriesAt(lvl, scope).map((e) => this.entryView(e, reveal));
+    const reveal = this.revealAudit(opts);
+    const views = this.idx.entriesAt(lvl, scope).map((e) => this.entryView(e, reveal));
+    await this.recordReveals(reveal);
+    return views;
+  }
+
+  /**
+   * Reveals the secret set at exactly one slot: the reveal is recorded (who, which slot, when,
+   * why, never the value) before the plaintext is returned. A value that is not a secret is
+   * returned as it is, without a record.
+   */
+  async reveal(req: RevealRequest): Promise<RevealedValue> {
+    if (!req || typeof req !== 'object') {
+      throw new StrataError('invalid', 'A reveal needs a level, a scope and a key.');
+    }
+    const level = parseLevel(req.level);
+    const scope = req.scope ?? '';
+    if (typeof scope !== 'string') throw new StrataError('invalid', 'The scope must be text.');
+    assertValidScope(level, scope);
+    assertValidKey(req.key);
+    const reveal = this.revealAudit({ reveal: true, reason: req.reason ?? null, via: req.via })!;
+    const entry = this.idx.get({ level, scope, key: req.key });
+    if (!entry) {
+      throw new StrataError(
+        'not_found',
+        `Nothing is set for ${req.key} at the ${describe({ level, scope })}.`,
+      );
+    }
+    const value = this.display(entry.key, entry.value, entry, reveal, entry) ?? '';
+    await this.recordReveals(reveal);
+    return { level, scope, key: entry.key, value };
+  }
+
+  /** Recorded reveals the operator may see, newest first (config_reveals / draft_reveals). */
+  async reveals(filter: RevealFilter = {}): Promise<RevealRecord[]> {
+    if (filter.key !== undefined) assertValidKey(filter.key);
+    return this.revealLog.list(filter);
   }
 
   async listKeys(prefix?: string): Promise<string[]> {
@@ -378,6 +453,12 @@ export class StrataConfigService implements ConfigService {
         );
       }
     }
+    // A value below a lock is refused in drafts too, naming the lock (core/impact.ts; on
+    // PostgreSQL migration 0230 refuses it as well).
+    assertNoLockViolations(
+      this.idx,
+      prepared.map((p) => p.change),
+    );
     const results = await this.store.write(
       prepared.map((p) => p.change),
       { operator: this.op.id, reason, pushId: opts.pushId ?? null },
@@ -531,17 +612,47 @@ export class StrataConfigService implements ConfigService {
     return s;
   }
 
-  /** What a stored value looks like to the caller: secrets masked unless revealed. */
+  /** Checks a read's reveal options; null when the read does not reveal. */
+  private revealAudit(opts: ReadOptions): RevealAudit | null {
+    if (!opts || opts.reveal !== true) return null;
+    return {
+      targets: [],
+      reason: checkRevealReason(opts.reason),
+      via: opts.via === undefined ? this.revealVia : checkRevealVia(opts.via),
+    };
+  }
+
+  /** Writes the reveal records of a read; throws (and the read returns nothing) when it cannot. */
+  private async recordReveals(reveal: RevealAudit | null): Promise<void> {
+    if (!reveal || reveal.targets.length === 0) return;
+    await this.revealLog.record(reveal.targets, {
+      operator: this.op.id,
+      reason: reveal.reason,
+      via: reveal.via,
+    });
+  }
+
+  /**
+   * What a stored value looks like to the caller: secrets masked unless the read reveals, and
+   * then every released slot is added to the read's reveal targets (recorded before returning).
+   */
   private display(
     key: string,
     value: string | null,
     entry: ConfigEntry | null,
-    reveal: boolean,
+    reveal: RevealAudit | null,
+    from: { level: SourceLevel; scope: string },
   ): string | null {
     if (value === null) return null;
     const encrypted = entry?.encrypted ?? false;
     if (!encrypted && !this.isSecret(key)) return value;
     if (!reveal) return MASK;
+    reveal.targets.push({
+      level: from.level,
+      scope: from.scope,
+      key,
+      fingerprint: encrypted ? envelopeFingerprint(value) : null,
+    });
     if (!encrypted || entry === null) return value;
     if (!this.codec.codec)
       throw new StrataError('invalid', `Cannot reveal ${key}: ${this.codec.why}.`);
@@ -551,12 +662,12 @@ export class StrataConfigService implements ConfigService {
     );
   }
 
-  private entryView(e: ConfigEntry, reveal: boolean): EntryView {
+  private entryView(e: ConfigEntry, reveal: RevealAudit | null): EntryView {
     return {
       level: e.level,
       scope: e.scope,
       key: e.key,
-      value: this.display(e.key, e.value, e, reveal) ?? '',
+      value: this.display(e.key, e.value, e, reveal, e) ?? '',
       valueType: e.valueType,
       encrypted: e.encrypted,
       locked: e.locked,

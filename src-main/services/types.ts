@@ -121,10 +121,38 @@ export interface HistoryFilter {
   limit?: number;
 }
 
+/** The front door a reveal came through: the console (IPC or web bridge), the CLI, or a library. */
+export type RevealVia = 'console' | 'cli' | 'api';
+
 /** Options for reads that may show secrets. */
 export interface ReadOptions {
-  /** Show secret plaintext (audited where the store supports it). */
+  /**
+   * Show secret plaintext. Every slot whose plaintext is released is recorded in the reveal log
+   * (config_reveals / draft_reveals) before the values are returned; no record, no values.
+   */
   reveal?: boolean;
+  /** Why the secrets are revealed; recorded with the reveal. */
+  reason?: string | null;
+  /** Front door recorded with the reveal (default: the service's, else 'api'). */
+  via?: RevealVia;
+}
+
+/** A request to reveal the secret set at exactly one slot. */
+export interface RevealRequest {
+  level: Level;
+  scope: string;
+  key: string;
+  /** Why; recorded with the reveal. */
+  reason?: string | null;
+  via?: RevealVia;
+}
+
+/** The plaintext set at one slot, released after the reveal was recorded. */
+export interface RevealedValue {
+  level: Level;
+  scope: string;
+  key: string;
+  value: string;
 }
 
 /** The config service: the seed's ConfigProvider (get, set, delete, list_keys, get_hierarchy,
@@ -143,6 +171,8 @@ export interface ConfigService {
   set(req: SetRequest): Promise<WriteResult>;
   unset(req: UnsetRequest): Promise<WriteResult>;
   history(filter: HistoryFilter): Promise<AuditRecord[]>;
+  /** Reveals the secret set at exactly one slot (recorded in the reveal log first). */
+  reveal(req: RevealRequest): Promise<RevealedValue>;
   close(): Promise<void>;
 }
 

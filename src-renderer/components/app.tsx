@@ -18,6 +18,8 @@ import { PlanView } from './plan-view.js';
 import { StagedDrawer } from './staged-drawer.js';
 import { TopBar } from './top-bar.js';
 import { EnvImport } from '../features/env-import/env-import.js';
+import { GuardrailsPanel } from '../features/guardrails/guardrails-panel.js';
+import { ImpactPanel } from '../features/impact/impact-panel.js';
 
 function Toasts(): ReactNode {
   const toast = useStrata((s) => s.toast);
@@ -109,6 +111,8 @@ export function App(): ReactNode {
       <AuditLog />
       <CommandPalette />
       <EnvImport />
+      <ImpactPanel />
+      <GuardrailsPanel />
       <Toasts />
     </ThemeProvider>
   );

@@ -18,10 +18,11 @@ import { useStrata } from '../store/store.js';
 import { VirtualList } from './virtual-list.js';
 
 const COLUMNS =
-  '150px 110px 170px minmax(140px, 1fr) 80px minmax(100px, 1fr) minmax(100px, 1fr) minmax(100px, 1fr) 80px';
+  '150px 110px 170px minmax(140px, 1fr) 80px minmax(100px, 1fr) minmax(100px, 1fr) minmax(100px, 1fr) 130px 80px';
 
 function Row({ record }: { record: AuditRecord }): ReactNode {
   const revert = useStrata((s) => s.revert);
+  const revertPush = useStrata((s) => s.revertPush);
   const short = (v: string | null): string =>
     v === null ? '—' : v.length > 60 ? `${v.slice(0, 60)}…` : v;
   return (
@@ -52,6 +53,22 @@ function Row({ record }: { record: AuditRecord }): ReactNode {
         {short(record.newValue)}
       </span>
       <span role="cell">{record.reason ?? ''}</span>
+      <span role="cell" style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+        {record.pushId ? (
+          <>
+            {record.pushId}
+            <Button
+              size="small"
+              onClick={() => void revertPush(record.pushId!)}
+              aria-label={`Revert push ${record.pushId}`}
+            >
+              Revert push
+            </Button>
+          </>
+        ) : (
+          (record.status ?? '')
+        )}
+      </span>
       <span role="cell">
         <Button
           size="small"
@@ -151,11 +168,13 @@ export function AuditLog(): ReactNode {
                 fontSize: 13,
               }}
             >
-              {['When', 'Who', 'Where', 'Key', 'Change', 'Old', 'New', 'Reason', ''].map((h, i) => (
-                <span role="columnheader" key={i}>
-                  {h}
-                </span>
-              ))}
+              {['When', 'Who', 'Where', 'Key', 'Change', 'Old', 'New', 'Reason', 'Push', ''].map(
+                (h, i) => (
+                  <span role="columnheader" key={i}>
+                    {h}
+                  </span>
+                ),
+              )}
             </Box>
             <Box role="rowgroup">
               <VirtualList

@@ -20,6 +20,8 @@ import type { PlanItem } from '../../src-main/contract/contract.js';
 import { confirmationWord } from '../lib/plan.js';
 import { describeSource, environmentTone } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
+import { PlanGuardrails, PushTargetField } from '../features/drafts/plan-extras.js';
+import { slotKeyOf } from '../features/drafts/drafts-slice.js';
 
 const STATUS_COLOR: Record<
   PlanItem['status'],
@@ -49,11 +51,30 @@ function Cell({ label, value }: { label: string; value: string | null }): ReactN
   );
 }
 
+/** One readable line: what the push does to the slot, old -> new. */
+export function describeChange(item: PlanItem): string {
+  const show = (v: string | null): string => (v === null ? '(not set)' : JSON.stringify(v));
+  const mine = item.action === 'unset' ? null : item.mine;
+  switch (item.status) {
+    case 'create':
+      return `added: ${show(mine)}`;
+    case 'update':
+      return `changed: ${show(item.theirs)} -> ${show(mine)}`;
+    case 'delete':
+      return `removed: ${show(item.theirs)} -> (inherited)`;
+    case 'unchanged':
+      return `no change: the target already holds ${show(item.theirs)}`;
+    case 'conflict':
+      return `conflict: staged over ${show(item.base)}, the target now holds ${show(item.theirs)}; mine is ${show(mine)}`;
+  }
+}
+
 function ItemRow({ item }: { item: PlanItem }): ReactNode {
   const resolveConflict = useStrata((s) => s.resolveConflict);
   const edit = useStrata((s) => s.planEdits[item.id]);
   const setPlanEdit = useStrata((s) => s.setPlanEdit);
   const pushing = useStrata((s) => s.planStatus === 'pushing');
+  const live = useStrata((s) => s.liveConflicts[slotKeyOf(item)]);
   return (
     <Box
       component="li"
@@ -71,7 +92,18 @@ function ItemRow({ item }: { item: PlanItem }): ReactNode {
         {item.resolution ? (
           <Chip size="small" variant="outlined" label={`resolved: ${item.resolution}`} />
         ) : null}
+        {live ? (
+          <Chip
+            size="small"
+            color="error"
+            variant="outlined"
+            label={`changed in the target${'changedBy' in live ? ` by ${live.changedBy}` : ''}`}
+          />
+        ) : null}
       </Stack>
+      <Typography variant="body2" aria-label={`Change of ${item.key}`}>
+        {describeChange(item)}
+      </Typography>
       <Box sx={{ display: 'grid', gridTemplateColumns: '1fr 1fr 1fr', gap: 1, mt: 0.5 }}>
         <Cell label="Base (when staged)" value={item.base} />
         <Cell label="Theirs (target now)" value={item.theirs} />
@@ -129,7 +161,13 @@ export function PlanView(): ReactNode {
   const word = plan ? confirmationWord(plan) : '';
   const production = environmentTone(plan?.environment) === 'production';
   const pending = plan ? plan.items.filter((i) => i.status !== 'unchanged').length : 0;
+  const blocked = useStrata((s) =>
+    (s.planLint?.findings ?? []).some(
+      (f) => f.severity === 'error' && (f.rule !== 'policy' || s.overrideReason.trim() === ''),
+    ),
+  );
   const canPush =
+    !blocked &&
     !!plan &&
     status === 'ready' &&
     plan.summary.unresolved === 0 &&
@@ -154,6 +192,7 @@ export function PlanView(): ReactNode {
         >
           {status === 'planning' ? <LinearProgress aria-label="Planning" /> : null}
           {error ? <Alert severity="error">{error}</Alert> : null}
+          <PushTargetField />
           {result ? (
             <Alert severity="success" role="status">
               {result}
@@ -175,6 +214,7 @@ export function PlanView(): ReactNode {
                   <ItemRow key={item.id} item={item} />
                 ))}
               </Box>
+              <PlanGuardrails />
               <Stack direction="row" spacing={1} sx={{ flexWrap: 'wrap', rowGap: 1 }}>
                 <TextField
                   label={production ? 'Reason (required in production)' : 'Reason'}

@@ -8,6 +8,7 @@ import type { ReactNode } from 'react';
 import { MASK } from '../../src-main/core/masking.js';
 import { describeSource } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
+import { slotKeyOf } from '../features/drafts/drafts-slice.js';
 
 /** One change as the drawer shows it. */
 interface Row {
@@ -18,10 +19,12 @@ interface Row {
   action: 'set' | 'unset';
   value: string | null;
   reason: string | null;
+  author?: string | null;
 }
 
 function ChangeRow({ row }: { row: Row }): ReactNode {
   const undo = useStrata((s) => s.undo);
+  const live = useStrata((s) => s.liveConflicts[slotKeyOf(row)]);
   return (
     <Box
       component="li"
@@ -36,7 +39,18 @@ function ChangeRow({ row }: { row: Row }): ReactNode {
         {row.action === 'unset' ? 'remove override' : `set to ${row.value ?? ''}`}
       </Typography>
       <Typography variant="body2">Reason: {row.reason ?? '(none given)'}</Typography>
-      <Button size="small" onClick={() => void undo(row.id)}>
+      {row.author ? <Typography variant="body2">Author: {row.author}</Typography> : null}
+      {live ? (
+        <Typography variant="body2" color="error" role="note">
+          Conflict: changed in the target
+          {'changedBy' in live ? ` by ${live.changedBy}` : ''} since it was staged.
+        </Typography>
+      ) : null}
+      <Button
+        size="small"
+        onClick={() => void undo(row.id)}
+        aria-label={`Undo ${row.key} at ${row.level} ${row.scope}`}
+      >
         Undo
       </Button>
     </Box>
@@ -50,6 +64,7 @@ export function StagedDrawer(): ReactNode {
   const local = useStrata((s) => s.local);
   const server = useStrata((s) => s.serverStaged);
   const makePlan = useStrata((s) => s.makePlan);
+  const openImpact = useStrata((s) => s.openImpact);
   const unlisted = useStrata((s) =>
     s.info?.kind === 'draft' && s.serverStaged.length === 0 ? s.info.stagedCount : 0,
   );
@@ -93,6 +108,15 @@ export function StagedDrawer(): ReactNode {
             }}
           >
             Plan
+          </Button>
+          <Button
+            disabled={rows.length === 0 || server.length === 0}
+            onClick={() => {
+              setOpen(false);
+              void openImpact(true);
+            }}
+          >
+            Impact
           </Button>
           <Button onClick={() => setOpen(false)}>Close</Button>
         </Stack>

@@ -6,9 +6,11 @@ import Button from '@mui/material/Button';
 import Toolbar from '@mui/material/Toolbar';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { environmentTone, type EnvironmentTone } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
+import { TemplatesLauncher } from '../features/templates/templates-launcher.js';
+import { AsOfPanel } from '../features/history/as-of-panel.js';
 
 const BANNER: Record<EnvironmentTone, { bg: string; fg: string; text: string }> = {
   production: { bg: '#b71c1c', fg: '#ffffff', text: 'PRODUCTION' },
@@ -67,6 +69,12 @@ export function TopBar(): ReactNode {
   const setDrawerOpen = useStrata((s) => s.setDrawerOpen);
   const setAuditOpen = useStrata((s) => s.setAuditOpen);
   const setPaletteOpen = useStrata((s) => s.setPaletteOpen);
+  const openGuardrails = useStrata((s) => s.openGuardrails);
+  const openImpact = useStrata((s) => s.openImpact);
+  const canImpact = useStrata((s) => s.info?.kind === 'draft' && s.serverStaged.length > 0);
+  const live = useStrata((s) => s.liveStatus);
+  const liveCount = useStrata((s) => s.liveChanges.length);
+  const [asOfOpen, setAsOfOpen] = useState(false);
   return (
     <AppBar position="static" elevation={0} color="default">
       <Toolbar variant="dense" sx={{ gap: 1 }}>
@@ -79,6 +87,24 @@ export function TopBar(): ReactNode {
           </Button>
         </Tooltip>
         <Box sx={{ flex: 1 }} />
+        <TemplatesLauncher />
+        {live || liveCount > 0 ? (
+          <Tooltip title={live?.message ?? 'Changes made by others arrive here as they happen'}>
+            <Typography variant="caption" role="status" aria-label="Live updates">
+              {live && !live.connected ? 'Offline' : 'Live'}
+              {liveCount > 0 ? ` · ${liveCount} change(s) arrived` : ''}
+            </Typography>
+          </Tooltip>
+        ) : null}
+        <Button color="inherit" onClick={() => void openGuardrails(true)}>
+          Guardrails
+        </Button>
+        <Button color="inherit" disabled={!canImpact} onClick={() => void openImpact(true)}>
+          Impact
+        </Button>
+        <Button color="inherit" onClick={() => setAsOfOpen(true)}>
+          As of…
+        </Button>
         <Button color="inherit" onClick={() => setAuditOpen(true)}>
           Audit log
         </Button>
@@ -100,6 +126,7 @@ export function TopBar(): ReactNode {
         </Button>
       </Toolbar>
       <EnvironmentBanner />
+      <AsOfPanel open={asOfOpen} onClose={() => setAsOfOpen(false)} />
     </AppBar>
   );
 }

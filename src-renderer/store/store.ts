@@ -13,6 +13,7 @@ import { createPreviewSlice } from './slices/preview.js';
 import { createStagingSlice } from './slices/staging.js';
 import { createWorkspaceSlice } from './slices/workspace.js';
 import { createTemplatesSlice } from '../features/templates/templates-slice.js';
+import { createDraftsSlice } from '../features/drafts/drafts-slice.js';
 import type { StoreDeps, StrataState } from './types.js';
 
 /** A console store instance. */
@@ -30,6 +31,7 @@ export function createStrataStore(client: StrataClient | null): StrataStore {
     ...createAuditSlice(set, get, deps),
     ...createPaletteSlice(set, get, deps),
     ...createTemplatesSlice(set, get, deps),
+    ...createDraftsSlice(set, get, deps),
   }));
 }
 

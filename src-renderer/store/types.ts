@@ -24,6 +24,7 @@ import type {
 } from '../../src-main/services/types.js';
 import type { StrataClient } from '../../src-main/contract/client.js';
 import type { TemplatesSlice } from '../features/templates/templates-slice.js';
+import type { DraftsSlice } from '../features/drafts/drafts-slice.js';
 
 /** Store dependencies (the client is null when the page has no way to reach main). */
 export interface StoreDeps {
@@ -208,7 +209,8 @@ export type StrataState = WorkspaceSlice &
   StagingSlice &
   AuditSlice &
   PaletteSlice &
-  TemplatesSlice;
+  TemplatesSlice &
+  DraftsSlice;
 
 /** Signature of a slice creator. */
 export type SliceCreator<T> = (

@@ -122,7 +122,7 @@ describe('console over a SQLite demo workspace', () => {
     const { page, errors } = await openConsole(bridge);
     await selectSlot(page, 'mercy_hospital', 'Tenant Mercy Hospital (mercy_hospital)');
     const theme = keyGroup(page, 'Theme');
-    await theme.getByRole('combobox', { name: 'Theme' }).selectOption('dark');
+    await theme.getByRole('combobox', { name: 'Theme' }).selectOption('business');
     await theme.getByRole('button', { name: 'Save', exact: true }).click();
     await page
       .getByRole('alert')
@@ -141,7 +141,7 @@ describe('console over a SQLite demo workspace', () => {
     const chain = deptTheme.getByRole('list', { name: 'Resolution chain of ui.theme' });
     await chain.waitFor();
     const text = await chain.innerText();
-    expect(text).toMatch(/Tenant mercy_hospital\s+"dark"\s+shadowed/);
+    expect(text).toMatch(/Tenant mercy_hospital\s+"business"\s+shadowed/);
     expect(text).toMatch(/Department mercy_hospital\/marketing\s+"business"\s+wins/);
     // An inherited key carries no chip here.
     expect(await keyGroup(page, 'Fax provider').getByText('Overridden').count()).toBe(0);

@@ -261,7 +261,7 @@ describe('template tools in the console (SQLite demo workspace)', () => {
     await form.getByRole('combobox', { name: 'Tenant' }).selectOption('general_hospital');
     await form.getByRole('button', { name: 'Select all shown' }).click();
     await form.getByText('2 selected').waitFor();
-    await form.getByRole('combobox', { name: 'Value' }).selectOption('dark');
+    await form.getByRole('combobox', { name: 'Value' }).selectOption('business');
     await form.getByRole('button', { name: 'Preview' }).click();
     await form
       .getByRole('status')
@@ -275,7 +275,7 @@ describe('template tools in the console (SQLite demo workspace)', () => {
     await shot(page, '28-bulk-edit');
     for (const scope of ['general_hospital/medical', 'general_hospital/administration']) {
       const e = (await service.entries('department', scope)).find((x) => x.key === 'ui.theme');
-      expect(e).toMatchObject({ value: 'dark', staged: true });
+      expect(e).toMatchObject({ value: 'business', staged: true });
     }
     expect(errors).toEqual([]);
     await page.close();

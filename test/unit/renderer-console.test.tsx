@@ -125,12 +125,12 @@ describe('console', () => {
     await waitFor(() => expect(store.getState().slot?.scope).toBe('mercy_hospital'));
     const theme = keyGroup('Theme');
     fireEvent.change(within(theme).getByRole('combobox', { name: 'Theme' }), {
-      target: { value: 'dark' },
+      target: { value: 'business' },
     });
     fireEvent.click(within(theme).getByRole('button', { name: 'Save' }));
     await waitFor(() =>
       expect(store.getState().slot?.items.find((i) => i.key === 'ui.theme')?.entry?.value).toBe(
-        'dark',
+        'business',
       ),
     );
 
@@ -147,7 +147,7 @@ describe('console', () => {
       name: 'Resolution chain of ui.theme',
     });
     expect(chain.textContent).toContain('Tenant mercy_hospital');
-    expect(chain.textContent).toContain('"dark"');
+    expect(chain.textContent).toContain('"business"');
     // A key the department only inherits carries no chip.
     expect(within(keyGroup('Fax provider')).queryByText('Overridden')).toBeNull();
   });
@@ -184,7 +184,7 @@ describe('console', () => {
               key: 'ui.theme',
               action: 'set',
               base: 'medical',
-              theirs: 'dark',
+              theirs: 'business',
               mine: 'neutral',
               valueType: 'string',
               secret: false,

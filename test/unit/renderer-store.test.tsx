@@ -192,7 +192,7 @@ describe('console store on a live PostgreSQL workspace', () => {
       level: 'tenant',
       scope: 'mercy_hospital',
       key: 'ui.theme',
-      value: 'dark',
+      value: 'business',
       reason: 'other admin',
     });
 
@@ -203,7 +203,7 @@ describe('console store on a live PostgreSQL workspace', () => {
     expect(conflict).toMatchObject({
       key: 'ui.theme',
       base: 'medical',
-      theirs: 'dark',
+      theirs: 'business',
       mine: 'neutral',
     });
 
@@ -217,7 +217,7 @@ describe('console store on a live PostgreSQL workspace', () => {
 
     const gh = await service.resolve('ui.terminology', { tenantId: 'general_hospital' });
     const mercy = await service.resolve('ui.theme', { tenantId: 'mercy_hospital' });
-    expect([gh.value, mercy.value]).toEqual(['standard', 'dark']);
+    expect([gh.value, mercy.value]).toEqual(['standard', 'business']);
     const history = await service.history({
       key: 'ui.terminology',
       level: 'tenant',
@@ -237,13 +237,13 @@ describe('console store on a live PostgreSQL workspace', () => {
       level: 'tenant',
       scope: 'general_hospital',
       key: 'ui.theme',
-      value: 'dark',
+      value: 'business',
       reason: 'racing admin',
     });
     expect(await store.getState().push(plan.environment ?? plan.target, 'brand')).toBe(false);
     expect(store.getState().planError).toMatch(/^Pushed 0 of 1: /);
     const now = await service.resolve('ui.theme', { tenantId: 'general_hospital' });
-    expect(now.value).toBe('dark');
+    expect(now.value).toBe('business');
     // The change stays queued for another plan.
     expect(store.getState().local).toHaveLength(1);
     await store.getState().undo(store.getState().local[0]!.id);

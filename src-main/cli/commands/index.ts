@@ -3,6 +3,7 @@
  * src-main/cli/commands/<name>.ts exporting `command: CommandImpl` and add one line here.
  */
 import type { CommandEntry } from '../command.js';
+import { DRAFT_COMMANDS } from './draft-table.js';
 import { ENV_COMMANDS } from './env-table.js';
 import { TEMPLATE_COMMANDS } from './template-table.js';
 import { IMPACT_COMMANDS } from './impact-table.js';
@@ -54,6 +55,7 @@ export const COMMANDS: CommandEntry[] = [
     summary: 'Serve the console on http://127.0.0.1 (prints the URL with its access token first)',
     load: async () => (await import('./serve.js')).command,
   },
+  ...DRAFT_COMMANDS,
   ...ENV_COMMANDS,
   ...TEMPLATE_COMMANDS,
   ...IMPACT_COMMANDS,

@@ -136,8 +136,10 @@ export const createStagingSlice: SliceCreator<StagingSlice> = (set, get, deps) =
       });
       try {
         if (isDraft()) {
-          const plan = await call(deps, 'draft:plan', {});
+          const to = get().pushTarget.trim();
+          const plan = await call(deps, 'draft:plan', to ? { to } : {});
           set({ plan, planStatus: 'ready' });
+          await get().loadPlanLint();
           return;
         }
         const local = get().local;
@@ -231,9 +233,19 @@ export const createStagingSlice: SliceCreator<StagingSlice> = (set, get, deps) =
       set({ planStatus: 'pushing', pushProgress: { done: 0, total: items.length } });
       try {
         if (!get().local.some((c) => plan.items.some((i) => i.id === c.id))) {
-          const result = await call(deps, 'draft:push', { planId: plan.id, confirm, reason });
-          const message = `Pushed ${result.applied} change(s) to ${result.target}.`;
+          const to = get().pushTarget.trim();
+          const why = get().overrideReason.trim();
+          const result = await call(deps, 'draft:push', {
+            planId: plan.id,
+            confirm,
+            reason,
+            ...(to ? { to } : {}),
+            ...(why ? { override: { reason: why } } : {}),
+          });
+          const message = `Pushed ${result.applied} change(s) to ${result.target} (push ${result.pushId}).`;
           set({
+            liveConflicts: {},
+            overrideReason: '',
             planStatus: 'done',
             planResult: message,
             pushProgress: { done: result.applied, total: result.applied },

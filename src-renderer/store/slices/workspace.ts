@@ -138,6 +138,16 @@ export const createWorkspaceSlice: SliceCreator<WorkspaceSlice> = (set, get, dep
         case 'staged-changed':
           scheduleRefresh();
           break;
+        case 'live-changes':
+          get().handleLiveEvent(event);
+          scheduleRefresh();
+          break;
+        case 'live-status':
+          get().handleLiveEvent(event);
+          break;
+        case 'rules-changed':
+          if (get().guardrailsOpen) void get().loadLint(get().lintStaged);
+          break;
       }
     },
   };
