@@ -51,6 +51,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./users.js')).command,
   },
   {
+    name: 'audit verify',
+    summary: 'Check the hash chain of the audit trail; report the first broken link',
+    load: async () => (await import('./audit-verify.js')).command,
+  },
+  {
     name: 'serve',
     summary: 'Serve the console on http://127.0.0.1 (prints the URL with its access token first)',
     load: async () => (await import('./serve.js')).command,
