@@ -495,59 +495,7 @@ export class ConfigIndex {
       this.pushLink(chain, 'user', ctx.userId, levels.user.get(ctx.userId)?.get(key));
     }
 
-    let win = -1;
-    for (let i = 0; i < chain.length; i++) {
-      const link = chain[i]!;
-      if (link.value === null) continue;
-      win = i;
-      if (link.entry !== null && link.entry.locked) break;
-    }
-    for (let i = 0; i < chain.length; i++) {
-      const link = chain[i]!;
-      if (link.value === null) continue;
-      if (i === win) link.winner = true;
-      else link.shadowed = true;
-    }
-    if (win >= 0) {
-      const link = chain[win]!;
-      const e = link.entry;
-      if (e !== null) {
-        return {
-          key,
-          level: link.level,
-          scope: link.scope,
-          value: e.value,
-          valueType: e.valueType,
-          encrypted: e.encrypted,
-          locked: e.locked,
-          entry: e,
-          chain,
-        };
-      }
-      return {
-        key,
-        level: 'env_legacy',
-        scope: '',
-        value: link.value,
-        valueType: this.meta.get(key)?.valueType ?? 'string',
-        encrypted: false,
-        locked: false,
-        entry: null,
-        chain,
-      };
-    }
-    const m = this.meta.get(key);
-    return {
-      key,
-      level: 'default',
-      scope: '',
-      value: m?.defaultValue ?? null,
-      valueType: m?.valueType ?? 'string',
-      encrypted: false,
-      locked: false,
-      entry: null,
-      chain,
-    };
+    return settleChain(key, chain, this.meta.get(key));
   }
 
   /**
@@ -857,4 +805,68 @@ export class ConfigIndex {
       byGroup: this.membersByGroup,
     };
   }
+}
+
+/**
+ * Marks the winner and the shadowed links of a chain (most general first) and returns the
+ * resolution. The winner is the most specific link that sets the key, unless a more general
+ * link is locked: the most general locked link wins. With no link, the metadata default applies.
+ */
+export function settleChain(
+  key: string,
+  chain: RawLink[],
+  meta: KeyMetadata | undefined,
+): RawResolution {
+  let win = -1;
+  for (let i = 0; i < chain.length; i++) {
+    const link = chain[i]!;
+    if (link.value === null) continue;
+    win = i;
+    if (link.entry !== null && link.entry.locked) break;
+  }
+  for (let i = 0; i < chain.length; i++) {
+    const link = chain[i]!;
+    if (link.value === null) continue;
+    if (i === win) link.winner = true;
+    else link.shadowed = true;
+  }
+  if (win >= 0) {
+    const link = chain[win]!;
+    const e = link.entry;
+    if (e !== null) {
+      return {
+        key,
+        level: link.level,
+        scope: link.scope,
+        value: e.value,
+        valueType: e.valueType,
+        encrypted: e.encrypted,
+        locked: e.locked,
+        entry: e,
+        chain,
+      };
+    }
+    return {
+      key,
+      level: 'env_legacy',
+      scope: '',
+      value: link.value,
+      valueType: meta?.valueType ?? 'string',
+      encrypted: false,
+      locked: false,
+      entry: null,
+      chain,
+    };
+  }
+  return {
+    key,
+    level: 'default',
+    scope: '',
+    value: meta?.defaultValue ?? null,
+    valueType: meta?.valueType ?? 'string',
+    encrypted: false,
+    locked: false,
+    entry: null,
+    chain,
+  };
 }

@@ -11,6 +11,7 @@
  * their own override. A global key over 100,000 users resolves a few thousand classes, not
  * 100,000 users.
  */
+import { settleChain } from './config-index.js';
 import type { ConfigIndex, RawLink, RawResolution } from './config-index.js';
 import { LEVELS, StrataError } from './types.js';
 import type {
@@ -672,59 +673,7 @@ export function resolveInView(view: ConfigView, key: string, ctx: UserContext): 
   for (let i = groups.length - 1; i >= 0; i--) push('group', groups[i]!);
   if (ctx.userId !== null && ctx.userId !== undefined) push('user', ctx.userId);
 
-  let win = -1;
-  for (let i = 0; i < chain.length; i++) {
-    const link = chain[i]!;
-    if (link.value === null) continue;
-    win = i;
-    if (link.entry !== null && link.entry.locked) break;
-  }
-  for (let i = 0; i < chain.length; i++) {
-    const link = chain[i]!;
-    if (link.value === null) continue;
-    if (i === win) link.winner = true;
-    else link.shadowed = true;
-  }
-  const meta = index.metadata(key);
-  if (win >= 0) {
-    const link = chain[win]!;
-    const e = link.entry;
-    if (e !== null) {
-      return {
-        key,
-        level: link.level,
-        scope: link.scope,
-        value: e.value,
-        valueType: e.valueType,
-        encrypted: e.encrypted,
-        locked: e.locked,
-        entry: e,
-        chain,
-      };
-    }
-    return {
-      key,
-      level: 'env_legacy',
-      scope: '',
-      value: link.value,
-      valueType: meta?.valueType ?? 'string',
-      encrypted: false,
-      locked: false,
-      entry: null,
-      chain,
-    };
-  }
-  return {
-    key,
-    level: 'default',
-    scope: '',
-    value: meta?.defaultValue ?? null,
-    valueType: meta?.valueType ?? 'string',
-    encrypted: false,
-    locked: false,
-    entry: null,
-    chain,
-  };
+  return settleChain(key, chain, index.metadata(key));
 }
 
 // ---------------------------------------------------------------------------------------------
