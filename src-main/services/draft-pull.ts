@@ -6,19 +6,30 @@
  * connection, a full disk) never leaves a half-made draft behind. Pulling into an existing draft
  * is a rebase: the base is replaced, every staged change is kept (see replaceBaseSync).
  *
+ * Everything is read inside ONE snapshot shared by several connections (SnapshotSession), so the
+ * base is the database as of one instant, as a three-way plan needs. A new draft is written
+ * while it is read: the server turns each range of rows into one JSON text, and each chunk goes
+ * into the temporary file (built without a journal, see FreshBaseLoader) while the next ones
+ * are read.
+ *
  * Also here: reconciling pushes whose outcome a draft never recorded (a lost COMMIT, a killed
  * process), because both pull and push must do that before they touch the base.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { StrataError } from '../core/types.js';
+import type pg from 'pg';
+import { LEVELS, StrataError } from '../core/types.js';
+import type { ConfigEntry, Level } from '../core/types.js';
+import { asValueType } from '../store/sql-rows.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import { redactUrl } from '../store/store.js';
+import { LEVEL_TABLES, redactUrl } from '../store/store.js';
 import { assertPostgresUrl, databaseId, openTarget } from './draft-target.js';
 import {
   DraftWorkspace,
+  FreshBaseLoader,
+  flatWidth,
   type BaseContent,
   type BaseSource,
   type DraftPushRecord,
@@ -56,31 +67,337 @@ export interface PullOptions {
   onProgress?: ProgressListener;
 }
 
-/** Reads everything a base is made of from a target. */
-export async function readBaseContent(
+// Connections that read one snapshot together (at most what the store's pool has free).
+const SNAPSHOT_CONNECTIONS = 4;
+// Pages per range query of a large table: about 7,000 entries, a JSON chunk of about 1 MB.
+const RANGE_PAGES = 128;
+// Range queries allowed to run ahead of the writer (bounds the memory of a slow disk).
+const READ_AHEAD = 8;
+
+/** One query of the entry read: a level, and a ctid range of its table ('' = all of it). */
+interface EntryTask {
+  level: Level;
+  where: string;
+}
+
+/**
+ * The entries of one task as ONE JSON text: a flat array of rows laid end to end, every value a
+ * string or null (see FLAT_ENTRY_FIELDS; SQLite's STRICT integer columns take '0' as 0). The
+ * server builds the text on its own core while this process writes the previous chunk, and
+ * JSON.parse reads it far faster than the driver parses row messages. A text array's JSON is
+ * the cheapest form the server makes; every element is a quoted string or null, so trimming
+ * the brackets off each row's array only ever removes the array's own.
+ */
+function entryChunkSql(task: EntryTask): string {
+  const t = LEVEL_TABLES[task.level];
+  const row = [
+    ...t.scopeColumns.map((c) => `${c}::text`),
+    'key::text',
+    'value',
+    'value_type::text',
+    'encrypted::int::text',
+    'locked::int::text',
+    'version::text',
+    // The session runs in UTC (SET LOCAL below): '2025-01-01 10:00:00.123+00' becomes the
+    // store's '2025-01-01T10:00:00.123Z'.
+    "left(replace(updated_at::text, ' ', 'T'), -3) || 'Z'",
+    'updated_by',
+  ].join(', ');
+  return `SELECT count(*)::int, '[' || string_agg(btrim(to_json(ARRAY[${row}])::text, '[]'), ',') || ']'
+          FROM ${t.table} ${task.where}`;
+}
+
+/**
+ * A read-only REPEATABLE READ transaction over several connections that share ONE snapshot
+ * (pg_export_snapshot / SET TRANSACTION SNAPSHOT): every table is read as of the same instant,
+ * however the reads are spread, which is what makes the pull a sound base for a three-way plan.
+ */
+class SnapshotSession {
+  private readonly idle: pg.PoolClient[];
+  private readonly waiting: Array<{ give: (c: pg.PoolClient) => void; fail: (e: Error) => void }> =
+    [];
+  private readonly running = new Set<Promise<unknown>>();
+  private closed = false;
+  /** The target seen through this snapshot (every query of its pool runs inside it). */
+  readonly view: PostgresStore;
+
+  private constructor(
+    private readonly clients: pg.PoolClient[],
+    readonly tidRanges: boolean,
+    live: PostgresStore,
+  ) {
+    this.idle = [...clients];
+    // Shadows only `pool`: the store's own readers (directory, metadata, templates, settings)
+    // then run inside the snapshot with their code and row conversions unchanged.
+    const pool = { query: (text: unknown, values?: unknown) => this.query(text, values) };
+    this.view = Object.create(live, { pool: { value: pool } }) as PostgresStore;
+  }
+
+  static async open(live: PostgresStore): Promise<SnapshotSession> {
+    const p = live.pool;
+    const free = (p.options.max ?? SNAPSHOT_CONNECTIONS) - p.totalCount + p.idleCount;
+    let size = Math.max(1, Math.min(SNAPSHOT_CONNECTIONS, free));
+    const leader = await p.connect();
+    const clients = [leader];
+    try {
+      const begin = async (): Promise<{ v: number; id: string | null }> => {
+        await leader.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await leader.query("SET LOCAL TimeZone = 'UTC'");
+        const r = await leader.query<{ v: number; id: string | null }>(
+          `SELECT current_setting('server_version_num')::int AS v,
+                  CASE WHEN $1::int > 1 THEN pg_export_snapshot() END AS id`,
+          [size],
+        );
+        return r.rows[0]!;
+      };
+      // A server that cannot export snapshots is read over one connection (still one instant).
+      const { v, id } = await begin().catch(async () => {
+        await leader.query('ROLLBACK');
+        size = 1;
+        return begin();
+      });
+      if (id !== null && /^[0-9A-Fa-f-]+$/.test(id)) {
+        const others = await Promise.allSettled(
+          Array.from({ length: size - 1 }, async () => {
+            const c = await p.connect();
+            try {
+              await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+              await c.query(`SET TRANSACTION SNAPSHOT '${id}'`);
+              await c.query("SET LOCAL TimeZone = 'UTC'");
+            } catch (err) {
+              c.release(true);
+              throw err;
+            }
+            return c;
+          }),
+        );
+        // A connection that could not join (the server's connection limit) is simply not used.
+        for (const o of others) if (o.status === 'fulfilled') clients.push(o.value);
+      }
+      // TID range scans (PostgreSQL 14) make a ctid range cost only its own pages.
+      return new SnapshotSession(clients, v >= 140000, live);
+    } catch (err) {
+      for (const c of clients) c.release(true);
+      throw err;
+    }
+  }
+
+  private acquire(): Promise<pg.PoolClient> {
+    if (this.closed) return Promise.reject(new Error('The pull snapshot is closed.'));
+    const c = this.idle.pop();
+    if (c !== undefined) return Promise.resolve(c);
+    return new Promise((give, fail) => this.waiting.push({ give, fail }));
+  }
+
+  private release(c: pg.PoolClient): void {
+    const next = this.waiting.shift();
+    if (next !== undefined) next.give(c);
+    else this.idle.push(c);
+  }
+
+  /** Runs fn on a free connection of the snapshot; close() waits for every one started. */
+  private use<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const run = (async () => {
+      const c = await this.acquire();
+      try {
+        return await fn(c);
+      } finally {
+        this.release(c);
+      }
+    })();
+    this.running.add(run);
+    const settle = (): void => void this.running.delete(run);
+    run.then(settle, settle);
+    return run;
+  }
+
+  /** A query of the store's readers; a savepoint keeps a failed one (a missing table the
+   * caller expects) from aborting the shared transaction. */
+  query(text: unknown, values?: unknown): Promise<pg.QueryResult> {
+    return this.use(async (c) => {
+      await c.query('SAVEPOINT strata_pull');
+      try {
+        const r = await c.query(text as string, values as unknown[]);
+        await c.query('RELEASE SAVEPOINT strata_pull');
+        return r;
+      } catch (err) {
+        await c.query('ROLLBACK TO SAVEPOINT strata_pull');
+        throw err;
+      }
+    });
+  }
+
+  /** The queries that read every entry: one per small table, ctid ranges of a large one. */
+  async entryTasks(): Promise<{ tasks: EntryTask[]; estimate: number }> {
+    const tables = LEVELS.map((l) => LEVEL_TABLES[l].table);
+    const r = await this.use((c) =>
+      c.query<{ name: string; rows: number; pages: number }>(
+        `SELECT relname::text AS name, greatest(reltuples, 0)::float8 AS rows,
+                (pg_relation_size(oid) / current_setting('block_size')::int)::float8 AS pages
+         FROM pg_class WHERE oid = ANY ($1::regclass[])`,
+        [tables],
+      ),
+    );
+    const byName = new Map(r.rows.map((x) => [x.name, x]));
+    const tasks: EntryTask[] = [];
+    let estimate = 0;
+    for (const level of LEVELS) {
+      const info = byName.get(LEVEL_TABLES[level].table);
+      estimate += info?.rows ?? 0;
+      const pages = info?.pages ?? 0;
+      if (!this.tidRanges || pages <= RANGE_PAGES) {
+        tasks.push({ level, where: '' });
+        continue;
+      }
+      // The last range is open-ended: pages added since the size was read are still covered.
+      for (let from = 0; from < pages; from += RANGE_PAGES) {
+        const upper =
+          from + RANGE_PAGES < pages ? ` AND ctid < '(${from + RANGE_PAGES},0)'::tid` : '';
+        tasks.push({ level, where: `WHERE ctid >= '(${from},0)'::tid${upper}` });
+      }
+    }
+    return { tasks, estimate: Math.round(estimate) };
+  }
+
+  /** The rows of one task as a flat array (see FLAT_ENTRY_FIELDS). */
+  async readChunk(task: EntryTask): Promise<unknown[]> {
+    const r = await this.use((c) => c.query({ text: entryChunkSql(task), rowMode: 'array' }));
+    const [count, text] = r.rows[0] as [number, string | null];
+    const flat = text === null ? [] : (JSON.parse(text) as unknown[]);
+    if (flat.length !== count * flatWidth(task.level)) {
+      throw new StrataError('internal', `The ${task.level} entries were read incompletely.`);
+    }
+    return flat;
+  }
+
+  /**
+   * Reads every entry, handing each chunk to `write` (synchronously, in task order) while the
+   * next chunks are read on the other connections. Returns the number of entries.
+   */
+  async streamEntries(
+    write: (level: Level, flat: unknown[]) => void,
+    onProgress?: ProgressListener,
+  ): Promise<number> {
+    const { tasks, estimate } = await this.entryTasks();
+    const pending: Array<Promise<unknown[]> | undefined> = [];
+    let started = 0;
+    let rows = 0;
+    for (let i = 0; i < tasks.length; i++) {
+      while (started < tasks.length && started < i + READ_AHEAD) {
+        const p = this.readChunk(tasks[started]!);
+        // Awaited in order below; a failure of a later one must not go unhandled meanwhile.
+        p.catch(() => undefined);
+        pending[started++] = p;
+      }
+      onProgress?.({ phase: 'read', done: rows, total: Math.max(estimate, rows) });
+      const flat = await pending[i]!;
+      pending[i] = undefined;
+      const n = flat.length / flatWidth(tasks[i]!.level);
+      onProgress?.({ phase: 'write', done: rows, total: Math.max(estimate, rows + n) });
+      write(tasks[i]!.level, flat);
+      rows += n;
+    }
+    onProgress?.({ phase: 'write', done: rows, total: rows });
+    return rows;
+  }
+
+  /** Ends the transaction on every connection (after whatever still runs) and frees them. */
+  async close(): Promise<void> {
+    this.closed = true;
+    // Queries not started yet (a failed pull stops reading) never start.
+    for (const w of this.waiting.splice(0)) w.fail(new Error('The pull snapshot is closed.'));
+    await Promise.allSettled([...this.running]);
+    await Promise.all(
+      this.clients.map(async (c) => {
+        let broken = false;
+        await c.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        c.release(broken);
+      }),
+    );
+  }
+}
+
+/** Opens a snapshot of the target, runs fn in it, and always ends it. */
+async function inSnapshot<T>(
   live: PostgresStore,
-  onProgress?: ProgressListener,
-): Promise<{ content: BaseContent; environment: string | null }> {
-  onProgress?.({ phase: 'read', done: 0, total: 1, message: `reading ${live.target}` });
-  const [snap, templates, environment, rules, applications] = await Promise.all([
-    live.snapshot(),
-    live.readTemplates(),
-    live.getSetting('environment'),
-    policyRulesOf(live),
-    readApplications(live),
+  fn: (s: SnapshotSession) => Promise<T>,
+): Promise<T> {
+  const session = await SnapshotSession.open(live);
+  try {
+    return await fn(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Everything of a base but its entries, read through a snapshot's view of the target. */
+async function readBaseRest(
+  view: PostgresStore,
+): Promise<{ rest: Omit<BaseContent, 'entries'>; environment: string | null }> {
+  const [directory, metadata, templates, environment, rules, applications] = await Promise.all([
+    view.readDirectory(),
+    view.readMetadata(),
+    view.readTemplates(),
+    view.getSetting('environment'),
+    policyRulesOf(view),
+    readApplications(view),
   ]);
-  onProgress?.({ phase: 'read', done: 1, total: 1 });
   return {
     environment,
-    content: {
-      entries: snap.entries,
-      directory: snap.directory,
-      metadata: snap.metadata,
+    rest: {
+      directory,
+      metadata,
       templates,
       settings: { [POLICY_RULES_SETTING]: JSON.stringify(rules) },
       applications,
     },
   };
+}
+
+/** Appends the rows of a flat chunk to `out` as entries. */
+function entriesOfChunk(level: Level, flat: readonly unknown[], out: ConfigEntry[]): void {
+  const s = LEVEL_TABLES[level].scopeColumns.length;
+  const w = flatWidth(level);
+  for (let i = 0; i < flat.length; i += w) {
+    const scope =
+      s === 0 ? '' : s === 1 ? String(flat[i]) : `${String(flat[i])}/${String(flat[i + 1])}`;
+    const r = i + s;
+    out.push({
+      level,
+      scope,
+      key: String(flat[r]),
+      value: String(flat[r + 1]),
+      valueType: asValueType(String(flat[r + 2])),
+      encrypted: Number(flat[r + 3]) === 1,
+      locked: Number(flat[r + 4]) === 1,
+      version: Number(flat[r + 5]),
+      updatedAt: flat[r + 6] as string,
+      updatedBy: (flat[r + 7] as string | null) ?? null,
+    });
+  }
+}
+
+/**
+ * Reads everything a base is made of from a target, all of it as of one instant (one
+ * snapshot shared by the connections that read it).
+ */
+export async function readBaseContent(
+  live: PostgresStore,
+  onProgress?: ProgressListener,
+): Promise<{ content: BaseContent; environment: string | null }> {
+  onProgress?.({ phase: 'read', done: 0, total: 1, message: `reading ${live.target}` });
+  const out = await inSnapshot(live, async (s) => {
+    const restRead = readBaseRest(s.view);
+    restRead.catch(() => undefined);
+    const entries: ConfigEntry[] = [];
+    await s.streamEntries((level, flat) => entriesOfChunk(level, flat, entries));
+    const { rest, environment } = await restRead;
+    return { content: { ...rest, entries }, environment };
+  });
+  onProgress?.({ phase: 'read', done: 1, total: 1 });
+  return out;
 }
 
 function sourceOf(live: PostgresStore, environment: string | null): BaseSource {
@@ -145,6 +462,25 @@ function removeFiles(path: string): void {
   }
 }
 
+/** Flushes a finished file to the disk, so the name it is renamed to never points at less. */
+function syncFile(path: string, flags = 'r+'): void {
+  const fd = openSync(path, flags);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a rename durable where the platform allows syncing a folder (not on Windows). */
+function syncFolder(dir: string): void {
+  try {
+    syncFile(dir, 'r');
+  } catch {
+    // The rename itself is atomic; only its durability across a power cut is at stake here.
+  }
+}
+
 async function pullNew(url: string, path: string, opts: PullOptions): Promise<PullResult> {
   if (!existsSync(dirname(path))) {
     throw new StrataError(
@@ -155,21 +491,53 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
   opts.onProgress?.({ phase: 'connect', done: 0, total: 1, message: redactUrl(url) });
   const live = await openTarget(url);
   try {
-    const { content, environment } = await readBaseContent(live, opts.onProgress);
-    const from = sourceOf(live, environment);
     const tmp = join(
       dirname(path),
       `.${basename(path)}.pull-${randomBytes(6).toString('hex')}.tmp`,
     );
     try {
       const store = SqliteStore.open(tmp, { create: true });
+      let loaded: {
+        rest: Omit<BaseContent, 'entries'>;
+        environment: string | null;
+        from: BaseSource;
+        entries: number;
+      };
       try {
-        DraftWorkspace.wrap(store).replaceBaseSync(content, from, opts.onProgress);
+        const loader = FreshBaseLoader.begin(DraftWorkspace.wrap(store));
+        try {
+          opts.onProgress?.({
+            phase: 'read',
+            done: 0,
+            total: 1,
+            message: `reading ${live.target}`,
+          });
+          loaded = await inSnapshot(live, async (s) => {
+            // The directory and the rest are written as soon as they arrive (while the first
+            // entries are still being read), and each chunk of entries while the next ones are.
+            const restWritten = readBaseRest(s.view).then((r) => {
+              loader.addRest(r.rest);
+              return r;
+            });
+            restWritten.catch(() => undefined);
+            const entries = await s.streamEntries(
+              (level, flat) => void loader.addEntries(level, flat),
+              opts.onProgress,
+            );
+            const { rest, environment } = await restWritten;
+            return { rest, environment, from: sourceOf(live, environment), entries };
+          });
+          loader.finish(loaded.from);
+        } catch (err) {
+          loader.abort();
+          throw err;
+        }
         // Fold the WAL into the file so the rename below moves everything there is.
         store.db.pragma('wal_checkpoint(TRUNCATE)');
       } finally {
         await store.close();
       }
+      syncFile(tmp);
       if (existsSync(path)) {
         throw new StrataError(
           'conflict',
@@ -180,28 +548,30 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
         if (existsSync(`${tmp}${suffix}`)) renameSync(`${tmp}${suffix}`, `${path}${suffix}`);
       }
       renameSync(tmp, path);
+      syncFolder(dirname(path));
+      const { rest, environment, from } = loaded;
+      const d = rest.directory;
+      return {
+        draft: path,
+        source: live.target,
+        environment,
+        mode: 'created',
+        pulledAt: from.pulledAt,
+        entries: loaded.entries,
+        tenants: d.tenants.length,
+        departments: d.departments.length,
+        groups: d.groups.length,
+        users: d.users.length,
+        metadata: rest.metadata.length,
+        templates: rest.templates.length,
+        staged: 0,
+        moved: 0,
+        reconciled: [],
+      };
     } catch (err) {
       removeFiles(tmp);
       throw err;
     }
-    const d = content.directory;
-    return {
-      draft: path,
-      source: live.target,
-      environment,
-      mode: 'created',
-      pulledAt: from.pulledAt,
-      entries: content.entries.length,
-      tenants: d.tenants.length,
-      departments: d.departments.length,
-      groups: d.groups.length,
-      users: d.users.length,
-      metadata: content.metadata.length,
-      templates: content.templates.length,
-      staged: 0,
-      moved: 0,
-      reconciled: [],
-    };
   } finally {
     await live.close();
   }

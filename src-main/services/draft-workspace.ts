@@ -862,28 +862,8 @@ export class DraftWorkspace {
         db.prepare(`DELETE FROM ${table}`).run();
       }
       const at = now();
-      writeDirectorySync(db, content.directory, at);
-      writeMetadataSync(db, content.metadata);
       insertEntriesSync(db, content.entries, at, onProgress);
-      writeTemplatesSync(db, content.templates);
-      for (const [k, v] of Object.entries(content.settings ?? {})) {
-        if (v === null) db.prepare('DELETE FROM strata_settings WHERE key = ?').run(k);
-        else
-          db.prepare(
-            'INSERT INTO strata_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-          ).run(k, v);
-      }
-      if (content.applications?.length) {
-        const app = db.prepare(
-          `INSERT INTO template_applications (template_name, version, level, scope, applied_at, applied_by)
-           VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?)
-           ON CONFLICT (template_name, level, scope) DO UPDATE SET version = excluded.version,
-             applied_at = excluded.applied_at, applied_by = excluded.applied_by`,
-        );
-        for (const a of content.applications) {
-          app.run(a.template, a.version, a.level, a.scope, a.appliedAt, a.appliedBy);
-        }
-      }
+      writeBaseRestSync(db, content, at);
       const restage = this.stagedDirectory().sort(
         (a, b) => DIRECTORY_KINDS.indexOf(a.kind) - DIRECTORY_KINDS.indexOf(b.kind) || a.id - b.id,
       );
@@ -1005,8 +985,204 @@ function writeTemplatesSync(
   }
 }
 
+/** The tables a base fills (directory, levels, metadata, templates). */
+const BASE_TABLES: readonly string[] = [
+  'tenants',
+  'departments',
+  'groups',
+  'users',
+  'group_members',
+  ...LEVELS.map((l) => LEVEL_TABLES[l].table),
+  'configuration_metadata',
+  'config_templates',
+];
+
+/** Writes everything of a base except its entries (directory, metadata, templates, settings). */
+function writeBaseRestSync(
+  db: BetterSqlite3.Database,
+  content: Omit<BaseContent, 'entries'>,
+  at: string,
+): void {
+  // Every caller has just emptied the directory tables.
+  writeDirectoryFreshSync(db, content.directory, at);
+  writeMetadataSync(db, content.metadata);
+  writeTemplatesSync(db, content.templates);
+  for (const [k, v] of Object.entries(content.settings ?? {})) {
+    if (v === null) db.prepare('DELETE FROM strata_settings WHERE key = ?').run(k);
+    else
+      db.prepare(
+        'INSERT INTO strata_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run(k, v);
+  }
+  if (content.applications?.length) {
+    const app = db.prepare(
+      `INSERT INTO template_applications (template_name, version, level, scope, applied_at, applied_by)
+       VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?)
+       ON CONFLICT (template_name, level, scope) DO UPDATE SET version = excluded.version,
+         applied_at = excluded.applied_at, applied_by = excluded.applied_by`,
+    );
+    for (const a of content.applications) {
+      app.run(a.template, a.version, a.level, a.scope, a.appliedAt, a.appliedBy);
+    }
+  }
+}
+
+/**
+ * Values of one entry in a flat row, after the level's scope columns (none for global, tenant
+ * and department for a department): key, value, value_type, encrypted (0/1), locked (0/1),
+ * version, updated_at, updated_by. A chunk of a level is its rows laid end to end in one array.
+ */
+export const FLAT_ENTRY_FIELDS = 8;
+
+/** Values per row of a level in a flat chunk. */
+export function flatWidth(level: Level): number {
+  return LEVEL_TABLES[level].scopeColumns.length + FLAT_ENTRY_FIELDS;
+}
+
+// Rows per multi-row INSERT: one statement execution carries this many rows, which is where
+// most of a row-at-a-time insert's cost went; more rows per statement stopped paying off.
+const BATCH_ROWS = 64;
+
 // Rows per progress report while loading a base.
 const PROGRESS_STEP = 20_000;
+
+/** A multi-row INSERT over flat rows (rows laid end to end), its statements prepared once. */
+class BatchInsert {
+  private readonly statements = new Map<number, BetterSqlite3.Statement>();
+  private readonly width: number;
+  private readonly row: string;
+
+  /** `literals` are SQL literals appended to every row (the same value for all of them). */
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+    literals: readonly string[] = [],
+  ) {
+    this.width = columns.length - literals.length;
+    this.row = `(${[...Array.from({ length: this.width }, () => '?'), ...literals].join(', ')})`;
+  }
+
+  private statement(rows: number): BetterSqlite3.Statement {
+    let st = this.statements.get(rows);
+    if (st === undefined) {
+      st = this.db.prepare(
+        `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => this.row).join(', ')}`,
+      );
+      this.statements.set(rows, st);
+    }
+    return st;
+  }
+
+  /** Inserts every row of `flat`; returns how many. */
+  run(flat: readonly unknown[]): number {
+    const w = this.width;
+    const n = flat.length / w;
+    if (!Number.isInteger(n)) {
+      throw new StrataError('internal', `A chunk of ${this.table} rows has a partial row.`);
+    }
+    const full = this.statement(BATCH_ROWS);
+    let r = 0;
+    for (; r + BATCH_ROWS <= n; r += BATCH_ROWS) full.run(flat.slice(r * w, (r + BATCH_ROWS) * w));
+    if (r < n) this.statement(n - r).run(flat.slice(r * w));
+    return n;
+  }
+}
+
+function sqlText(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** Inserts flat entry rows (see FLAT_ENTRY_FIELDS) into a draft's base tables. */
+class EntryWriter {
+  private readonly inserts = new Map<Level, BatchInsert>();
+  written = 0;
+
+  constructor(
+    private readonly db: BetterSqlite3.Database,
+    private readonly at: string,
+  ) {}
+
+  private insert(level: Level): BatchInsert {
+    let ins = this.inserts.get(level);
+    if (ins === undefined) {
+      const cols = [
+        ...LEVEL_TABLES[level].scopeColumns,
+        'key',
+        'value',
+        'value_type',
+        'encrypted',
+        'locked',
+        'version',
+        'updated_at',
+        'updated_by',
+        ...(level === 'global' ? ['category'] : []),
+        'created_at',
+      ];
+      // The load time is the same for every row: a literal, not one more value per row.
+      ins = new BatchInsert(this.db, LEVEL_TABLES[level].table, cols, [sqlText(this.at)]);
+      this.inserts.set(level, ins);
+    }
+    return ins;
+  }
+
+  /** Writes the rows of one flat chunk; returns how many. */
+  write(level: Level, flat: readonly unknown[]): number {
+    let rows = flat;
+    if (level === 'global') {
+      // The category column is derived from the key; the global level is a few hundred rows.
+      const w = flatWidth(level);
+      const withCategory: unknown[] = [];
+      for (let r = 0; r < flat.length; r += w) {
+        for (let c = 0; c < w; c++) withCategory.push(flat[r + c]);
+        withCategory.push(categoryOf(String(flat[r])));
+      }
+      rows = withCategory;
+    }
+    const n = this.insert(level).run(rows);
+    this.written += n;
+    return n;
+  }
+}
+
+/** Writes a directory into EMPTY directory tables (a fresh load): plain multi-row inserts. */
+function writeDirectoryFreshSync(db: BetterSqlite3.Database, dir: Directory, at: string): void {
+  const stamp = [sqlText(at)];
+  const tenants: unknown[] = [];
+  for (const t of dir.tenants) tenants.push(t.id, t.name, t.tenantType ?? null);
+  new BatchInsert(db, 'tenants', ['id', 'name', 'tenant_type', 'created_at'], stamp).run(tenants);
+  const departments: unknown[] = [];
+  for (const d of dir.departments) departments.push(d.tenantId, d.id, d.name);
+  new BatchInsert(db, 'departments', ['tenant_id', 'id', 'name', 'created_at'], stamp).run(
+    departments,
+  );
+  const groups: unknown[] = [];
+  for (const g of dir.groups) groups.push(g.id, g.tenantId ?? null, g.department ?? null, g.name);
+  new BatchInsert(db, 'groups', ['id', 'tenant_id', 'department', 'name', 'created_at'], stamp).run(
+    groups,
+  );
+  const users: unknown[] = [];
+  const members: unknown[] = [];
+  for (const u of dir.users) {
+    users.push(
+      u.id,
+      u.tenantId ?? null,
+      u.department ?? null,
+      u.displayName ?? null,
+      u.email ?? null,
+      JSON.stringify(u.traits ?? []),
+      u.dbRole ?? null,
+    );
+    (u.groups ?? []).forEach((g, i) => members.push(u.id, g, i));
+  }
+  new BatchInsert(
+    db,
+    'users',
+    ['id', 'tenant_id', 'department', 'display_name', 'email', 'traits', 'db_role', 'created_at'],
+    stamp,
+  ).run(users);
+  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(members);
+}
 
 function insertEntriesSync(
   db: BetterSqlite3.Database,
@@ -1014,47 +1190,144 @@ function insertEntriesSync(
   at: string,
   onProgress?: ProgressListener,
 ): void {
-  const statements = new Map<Level, BetterSqlite3.Statement>();
-  for (const level of LEVELS) {
-    const t = LEVEL_TABLES[level];
-    const cols = [
-      ...t.scopeColumns,
-      'key',
-      'value',
-      'value_type',
-      'encrypted',
-      'locked',
-      'version',
-      'created_at',
-      'updated_at',
-      'updated_by',
-      ...(level === 'global' ? ['category'] : []),
-    ];
-    statements.set(
-      level,
-      db.prepare(
-        `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-      ),
-    );
-  }
-  let done = 0;
+  const perLevel = new Map<Level, unknown[]>(LEVELS.map((l) => [l, []]));
   for (const e of entries) {
-    const args: unknown[] = [
-      ...LEVEL_TABLES[e.level].split(e.scope),
+    const flat = perLevel.get(e.level)!;
+    for (const v of LEVEL_TABLES[e.level].split(e.scope)) flat.push(v);
+    flat.push(
       e.key,
       e.value,
       e.valueType,
       e.encrypted ? 1 : 0,
       e.locked ? 1 : 0,
       e.version,
-      at,
       e.updatedAt,
       e.updatedBy,
-    ];
-    if (e.level === 'global') args.push(categoryOf(e.key));
-    statements.get(e.level)!.run(...args);
-    if (++done % PROGRESS_STEP === 0) {
-      onProgress?.({ phase: 'write', done, total: entries.length });
+    );
+  }
+  const writer = new EntryWriter(db, at);
+  let reported = 0;
+  for (const [level, flat] of perLevel) {
+    const w = flatWidth(level);
+    // Progress every PROGRESS_STEP rows: split the level's rows at report points.
+    for (let start = 0; start < flat.length; start += PROGRESS_STEP * w) {
+      writer.write(level, flat.slice(start, start + PROGRESS_STEP * w));
+      if (writer.written - reported >= PROGRESS_STEP) {
+        reported = writer.written;
+        onProgress?.({ phase: 'write', done: reported, total: entries.length });
+      }
     }
+  }
+}
+
+/**
+ * Loads a base into a NEW, empty workspace chunk by chunk while the rows are still arriving:
+ * the pull into a temporary file. The file is built without a journal and without syncs (one
+ * transaction, a large page cache) because nobody can see it yet and a failed build is
+ * deleted, never repaired; finish() puts the file back into WAL mode with synchronous=FULL, and
+ * the caller must fsync it before renaming it into place. Never use it on a draft someone can
+ * already open: a crash in the middle would leave that file damaged.
+ */
+export class FreshBaseLoader {
+  private readonly writer: EntryWriter;
+  private done = false;
+  private restWritten = false;
+
+  private constructor(
+    private readonly ws: DraftWorkspace,
+    private readonly at: string,
+    private readonly indexes: readonly string[],
+  ) {
+    this.writer = new EntryWriter(ws.db, at);
+  }
+
+  /** Starts loading into an empty workspace (refuses one that holds a base or staged rows). */
+  static begin(ws: DraftWorkspace): FreshBaseLoader {
+    const db = ws.db;
+    const used = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM staged_changes) OR EXISTS (SELECT 1 FROM staged_directory) OR ${LEVELS.map(
+          (l) => `EXISTS (SELECT 1 FROM ${LEVEL_TABLES[l].table})`,
+        ).join(' OR ')}`,
+      )
+      .pluck()
+      .get();
+    if (used !== 0) {
+      throw new StrataError(
+        'internal',
+        `Draft ${ws.path} is not empty; a fresh load needs an empty file.`,
+      );
+    }
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -131072');
+    db.exec('BEGIN IMMEDIATE');
+    // Secondary indexes of the base tables are built once, after the rows are in (a sort
+    // instead of one random B-tree insert per row); finish() recreates them from their own SQL.
+    const indexes = db
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+         AND tbl_name IN (${BASE_TABLES.map(() => '?').join(', ')})`,
+      )
+      .all(...BASE_TABLES) as Array<{ name: string; sql: string }>;
+    for (const i of indexes) db.exec(`DROP INDEX "${i.name.replace(/"/g, '""')}"`);
+    return new FreshBaseLoader(
+      ws,
+      now(),
+      indexes.map((i) => i.sql),
+    );
+  }
+
+  /** Rows written so far. */
+  get written(): number {
+    return this.writer.written;
+  }
+
+  /** Writes one flat chunk of a level's entries (see FLAT_ENTRY_FIELDS); returns its row count. */
+  addEntries(level: Level, flat: readonly unknown[]): number {
+    return this.writer.write(level, flat);
+  }
+
+  /**
+   * Writes everything of the base but its entries (once; entries may still follow: a pull
+   * writes the directory as soon as it has it, between chunks of entries).
+   */
+  addRest(rest: Omit<BaseContent, 'entries'>): void {
+    if (this.done || this.restWritten) {
+      throw new StrataError('internal', 'The rest of the base was written twice or too late.');
+    }
+    writeBaseRestSync(this.ws.db, rest, this.at);
+    this.restWritten = true;
+  }
+
+  /** Records the source, builds the indexes, commits, and restores the durable settings. */
+  finish(from: BaseSource): void {
+    if (!this.restWritten) throw new StrataError('internal', 'The base has no directory yet.');
+    const db = this.ws.db;
+    for (const sql of this.indexes) db.exec(sql);
+    this.ws.store.setMeta('source', from.source);
+    this.ws.store.setMeta('environment', from.environment);
+    this.ws.store.setMeta('pulled_at', from.pulledAt);
+    db.exec('COMMIT');
+    this.done = true;
+    this.restore();
+  }
+
+  /** Abandons the load (the caller deletes the file). */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    try {
+      if (this.ws.db.inTransaction) this.ws.db.exec('ROLLBACK');
+    } catch {
+      // Without a journal a rollback may not undo anything; the file is deleted regardless.
+    }
+  }
+
+  private restore(): void {
+    const db = this.ws.db;
+    db.pragma('cache_size = -2000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
   }
 }
