@@ -8,6 +8,8 @@
  * config_id, key, old_value, new_value, value_type, encrypted (t/f), change_type, changed_by,
  * changed_at (integer epoch microseconds), ip_address (inet::text), user_agent, reason, push_id.
  * The first row's prev_hash is 64 zeros; strata_audit_head holds the newest (seq, hash).
+ * Since migration 0240 the audit trigger chains a statement's rows set-based (a running aggregate
+ * over seq) in exactly this shape, so one walk verifies rows from before and after it alike.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';

@@ -7,7 +7,7 @@
  */
 import type { DirectoryKind, DirectoryPlanItem, PlanItem } from '../core/plan.js';
 import { StrataError } from '../core/types.js';
-import type { Department, Directory, DirectoryUser, Group } from '../core/types.js';
+import type { Department, Directory, DirectoryUser, Group, Slot } from '../core/types.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { TRAITS, checkWrite, operatorOf, type Operator } from './access.js';
 
@@ -95,6 +95,7 @@ export function pushRefusals(
   directory: readonly DirectoryPlanItem[],
   directoryAfter: Directory,
   metadataCount: number,
+  applications: readonly Pick<Slot, 'level' | 'scope'>[] = [],
 ): string[] {
   const out: string[] = [];
   const add = (why: string): void => {
@@ -111,6 +112,11 @@ export function pushRefusals(
   for (const i of items) {
     if (i.write === null) continue;
     const decision = checkWrite(op, i, directoryAfter);
+    if (!decision.ok) add(decision.reason);
+  }
+  // A template application is recorded with the rights of a write at its level and scope.
+  for (const a of applications) {
+    const decision = checkWrite(op, a, directoryAfter);
     if (!decision.ok) add(decision.reason);
   }
   return out;

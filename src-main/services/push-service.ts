@@ -34,6 +34,7 @@ import {
   type PushSettles,
 } from './draft-workspace.js';
 import { pushOperator, pushRefusals, refusedError, type PushOperator } from './push-access.js';
+import { pendingApplications } from './push-templates.js';
 import {
   PushAlreadyApplied,
   applyPush,
@@ -99,6 +100,8 @@ export interface PushOutcome {
   directory: number;
   /** Metadata rows created (fresh drafts). */
   metadata: number;
+  /** Template applications recorded on the target (new or changed in the draft). */
+  applications: number;
   /** Items production already had (nothing written, marked pushed). */
   noop: number;
   /** Conflicts settled as "take theirs" (not written, discarded). */
@@ -230,6 +233,7 @@ function outcomeOf(
   plan: DraftPlan | null,
   pushId: string | null,
   warning: string | null,
+  applications = 0,
 ): PushOutcome {
   const items = plan?.items ?? [];
   const dir = plan?.directory ?? [];
@@ -242,6 +246,7 @@ function outcomeOf(
     applied: status === 'applied' ? items.filter((i) => i.write !== null).length : 0,
     directory: status === 'applied' ? dir.filter((d) => d.write !== null).length : 0,
     metadata: status === 'applied' ? (plan?.metadata.length ?? 0) : 0,
+    applications: status === 'applied' ? applications : 0,
     noop: items.filter((i) => i.action === 'no-op').length,
     skipped: items.filter((i) => i.resolution === 'theirs').length,
     baseRefreshed: warning === null,
@@ -299,12 +304,14 @@ export async function pushWorkspace(
       await ws.store.readDirectory(),
       opts.operator ?? null,
     );
+    const applications = await pendingApplications(ws, live);
     const refusals = pushRefusals(
       operator,
       plan.items,
       plan.directory,
       plan.directoryAfter,
       plan.metadata.length,
+      applications,
     );
     if (refusals.length > 0) throw refusedError(refusals);
     const items = plan.items.filter((i) => i.write !== null);
@@ -333,7 +340,7 @@ export async function pushWorkspace(
     progress?.({ phase: 'check', done: 1, total: 1 });
 
     const settles = settlesOf(plan);
-    if (items.length + directory.length + plan.metadata.length === 0) {
+    if (items.length + directory.length + plan.metadata.length + applications.length === 0) {
       // Nothing to send: settle no-ops and "theirs" in the draft alone.
       const rec: DraftPushRecord = {
         id: `none-${randomUUID()}`,
@@ -382,6 +389,7 @@ export async function pushWorkspace(
         items,
         directory,
         metadata: plan.metadata,
+        applications,
         ...(progress ? { onProgress: progress } : {}),
         ...(opts.faults?.beforeCommit ? { beforeCommit: opts.faults.beforeCommit } : {}),
       });
@@ -415,7 +423,16 @@ export async function pushWorkspace(
     }
     progress?.({ phase: 'finalize', done: 1, total: 1 });
     const warning = await refreshQuietly(ws, live, progress);
-    return outcomeOf('applied', ws, live, plan.environment, plan, pushId, warning);
+    return outcomeOf(
+      'applied',
+      ws,
+      live,
+      plan.environment,
+      plan,
+      pushId,
+      warning,
+      applications.length,
+    );
   } finally {
     await live.close();
   }

@@ -4,7 +4,7 @@
  * COMMIT was lost (or that is still in flight on an orphaned connection) meets the primary key
  * and learns it already landed instead of applying twice; directory rows; metadata (fresh
  * drafts); then per level, most general first, multi-row DELETE / UPDATE / INSERT statements over
- * unnest(...) arrays. Every update and delete requires the row version the plan saw, every create
+ * unnest(...) arrays; then the draft's template applications (one upsert). Every update and delete requires the row version the plan saw, every create
  * requires the slot to be empty (ON CONFLICT DO NOTHING); the affected rows are counted, and any
  * shortfall means production changed after the plan: the whole push rolls back and the slots are
  * reported as conflicts.
@@ -36,6 +36,8 @@ import { describeSlot } from '../store/sqlite-store.js';
 import { LEVEL_TABLES } from '../store/store.js';
 import { securityErrorFromPg } from './access.js';
 import type { ProgressListener } from './draft-workspace.js';
+import { writeApplications } from './push-templates.js';
+import type { ApplicationRecord } from './template-store.js';
 
 // Rows per statement: big enough to amortise round trips, small enough for modest parameters.
 const CHUNK = 10_000;
@@ -55,6 +57,8 @@ export interface PushTransaction {
   directory: readonly DirectoryPlanItem[];
   /** Metadata rows to create where missing (fresh drafts). */
   metadata: readonly KeyMetadata[];
+  /** Template applications the draft recorded since its pull (push-templates.ts). */
+  applications?: readonly ApplicationRecord[];
   onProgress?: ProgressListener;
   /** Test seam: runs inside the transaction just before COMMIT. */
   beforeCommit?: () => Promise<void> | void;
@@ -219,7 +223,9 @@ async function updateRows(
   ];
   const r = await c.query({
     text: `UPDATE ${t.table} AS c SET value = u.value, value_type = u.value_type, encrypted = u.encrypted,
-             locked = u.locked, updated_by = $${arrays.length}
+             locked = u.locked, updated_by = $${arrays.length},
+             -- Bumped here, so the version trigger (0240) has nothing left to do per row.
+             version = c.version + 1, updated_at = now()
            FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}`).join(', ')}) AS u(${cols.join(', ')})
            WHERE ${matchSql(level)} AND c.version = u.expected
            RETURNING ${RETURN_ROW(level)}`,
@@ -693,6 +699,8 @@ export async function applyPush(store: PostgresStore, tx: PushTransaction): Prom
         step(chunk.length);
       }
     }
+    // After the rows they describe, in the same transaction: they land together or not at all.
+    await writeApplications(client, tx.applications ?? [], tx.operator);
     if (conflicts.length > 0) {
       await client.query('ROLLBACK');
       throw pushConflictError(
