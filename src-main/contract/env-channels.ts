@@ -91,6 +91,7 @@ export const envRequestSchemas = {
     context,
     includeSecrets: z.boolean().optional(),
     mapping: mapping.optional(),
+    reason,
   }),
   'env:attachLegacy': z.union([
     z.strictObject({ fileName, content, mapping: mapping.optional() }),

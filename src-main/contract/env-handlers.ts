@@ -80,6 +80,8 @@ export function envHandlers(
         context: r.context,
         includeSecrets: r.includeSecrets ?? false,
         mapping: r.mapping ?? null,
+        reason: r.reason ?? null,
+        via: 'console',
       }),
     'env:attachLegacy': (r) =>
       'detach' in r

@@ -397,6 +397,36 @@ export class StrataConfigService implements ConfigService {
     return { level, scope, key: entry.key, value };
   }
 
+  /**
+   * Reveals the effective values of some keys for one context (a .env export): every released
+   * secret slot is recorded in ONE statement before anything is returned; a failed record
+   * returns nothing. Keys not set for the context map to null.
+   */
+  async revealEffective(
+    input: ContextInput,
+    keys: readonly string[],
+    opts: Omit<ReadOptions, 'reveal'> = {},
+  ): Promise<Map<string, string | null>> {
+    const ctx = await this.context(input);
+    for (const key of keys) assertValidKey(key);
+    const reveal = this.revealAudit({ ...opts, reveal: true })!;
+    const out = new Map<string, string | null>();
+    for (const key of keys) {
+      const raw = this.idx.resolve(key, ctx);
+      out.set(key, this.display(key, raw.value, raw.entry, reveal, raw));
+    }
+    await this.recordReveals(reveal);
+    return out;
+  }
+
+  /**
+   * The secret codec this service encrypts and decrypts with (or why there is none), for
+   * services that write batches through the store themselves and must use the same key.
+   */
+  secretCodec(): CodecChoice {
+    return this.codec;
+  }
+
   /** Recorded reveals the operator may see, newest first (config_reveals / draft_reveals). */
   async reveals(filter: RevealFilter = {}): Promise<RevealRecord[]> {
     if (filter.key !== undefined) assertValidKey(filter.key);

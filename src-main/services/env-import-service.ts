@@ -11,8 +11,8 @@
  *   draft, or one live transaction (audited by the triggers) on PostgreSQL, with the file name
  *   in the reason. A refused file or any invalid selected row writes nothing.
  * - exportEnv(): the effective configuration of a context as .env text that dotenv and Strata
- *   read back identically; secrets only when asked for and only after an audit record is
- *   written (see SecretExportAudit).
+ *   read back identically; secrets only when asked for and only after their reveal records
+ *   are written (the reveal log of reveal-audit.ts).
  * - attachLegacy(): hybrid mode; the file's keys resolve below global as `env_legacy`.
  *
  * Why not ConfigService.set() per row: that is one transaction per row, so a failure halfway
@@ -26,7 +26,6 @@ import {
   envExportPairs,
   envKeyFor,
   mapEnvKey,
-  maskImportItem,
   parseEnv,
   planEnvImport,
   serializeEnv,
@@ -61,12 +60,10 @@ import type {
   EnvWrittenRow,
   LegacyKey,
   LegacyStatus,
-  SecretExportAudit,
-  SecretExportEvent,
 } from './env-types.js';
-import { codecChoiceFromEnv, codecChoiceOf } from './secret-codec.js';
+import { checkRevealReason, checkRevealVia } from './reveal-audit.js';
+import { codecChoiceOf } from './secret-codec.js';
 import type { CodecChoice, SecretCodec } from './secret-codec.js';
-import type { ContextInput } from './types.js';
 import type { StoredChange } from '../store/store.js';
 
 /** Longest value one row may carry (as ConfigService.set accepts). */
@@ -85,17 +82,10 @@ const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor',
 /** Options for EnvImportService. */
 export interface EnvImportServiceOptions {
   /**
-   * Secret codec; undefined: the config service's own (else CONFIG_ENCRYPTION_KEY in `env`);
-   * null: secrets disabled.
+   * Secret codec; undefined: the config service's own (secretCodec()), so values staged here
+   * decrypt with the key its reads use; null: secrets disabled.
    */
   codec?: SecretCodec | null;
-  env?: Record<string, string | undefined>;
-  /**
-   * Writes the audit record of a secret export. Default: the store's `recordSecretAccess`
-   * when it has one. Without either, exports that would contain secret values are refused:
-   * plaintext secrets never leave without a record.
-   */
-  auditSecretExport?: SecretExportAudit | null;
 }
 
 interface LegacyRow {
@@ -116,6 +106,8 @@ interface Inherited {
   level: SourceLevel | null;
   scope: string;
   lockedAbove: boolean;
+  /** The value is an envelope (an encrypted entry), never decrypted here. */
+  sealed: boolean;
 }
 
 interface Planned {
@@ -246,18 +238,20 @@ function contextLabel(ctx: UserContext): string {
 /** .env import, export and hybrid mode over one open config service. */
 export class EnvImportService {
   private readonly codec: CodecChoice;
-  private readonly audit: SecretExportAudit | null;
   private legacy: LegacyState | null = null;
   /** The index the legacy map was last attached to; reload() builds a new one without it. */
   private legacyIndex: ConfigIndex | null = null;
+  private legacyCache: { of: LegacyState; byKey: Map<string, string> } | null = null;
+  private groupCache: {
+    dir: unknown;
+    byId: Map<string, { tenantId: string | null; department: string | null }>;
+  } | null = null;
 
   constructor(
     private readonly service: StrataConfigService,
     opts: EnvImportServiceOptions = {},
   ) {
-    this.codec = opts.codec === undefined ? ownCodec(service, opts) : codecChoiceOf(opts.codec);
-    this.audit =
-      opts.auditSecretExport !== undefined ? opts.auditSecretExport : storeAudit(service);
+    this.codec = opts.codec === undefined ? service.secretCodec() : codecChoiceOf(opts.codec);
     this.restoreLegacy();
   }
 
@@ -404,9 +398,11 @@ export class EnvImportService {
   }
 
   /**
-   * The effective configuration of a context as .env text. Secret keys are left out unless
-   * `includeSecrets`; then the audit record is written before the text is returned, and
-   * without an audit sink the export is refused.
+   * The effective configuration of a context as .env text. Secret keys are left out (and named
+   * in `omittedSecrets`) unless `includeSecrets`; then every exported secret slot gets a reveal
+   * record (config_reveals / draft_reveals: who, which slot, the reason naming the context, the
+   * front door) before any plaintext is read, and when the record cannot be written nothing is
+   * exported.
    */
   async exportEnv(req: EnvExportRequest): Promise<EnvExport> {
     this.ensureLegacy();
@@ -414,6 +410,20 @@ export class EnvImportService {
       throw new StrataError('invalid', 'An export needs a context (a user or a tenant).');
     }
     const include = req.includeSecrets === true;
+    const reason = checkRevealReason(req.reason);
+    if (reason !== null && !include) {
+      throw new StrataError(
+        'invalid',
+        'A reason is recorded only when secrets are exported; include secrets or leave the reason out.',
+      );
+    }
+    if (reason !== null && reason.length > MAX_ENV_REASON_LENGTH) {
+      throw new StrataError(
+        'invalid',
+        `The reason is ${reason.length} characters long; the limit is ${MAX_ENV_REASON_LENGTH}.`,
+      );
+    }
+    const via = req.via === undefined ? undefined : checkRevealVia(req.via);
     const ctx = await this.service.context(req.context);
     const custom = new Map(
       [...(await this.mappings()), ...checkMapping(req.mapping)].map((p) => [p.envKey, p.key]),
@@ -421,21 +431,12 @@ export class EnvImportService {
     const index = this.service.index;
     const isSecret = (key: string, encrypted: boolean): boolean =>
       encrypted || isSecretKey(key, index.metadata(key));
+    // Masked read: which keys exist, where they come from, and which are secrets.
     const masked = await this.service.effective(req.context);
     const secretKeys = masked
       .filter((i) => i.value !== null && isSecret(i.key, i.encrypted))
       .map((i) => i.key);
-    if (include && secretKeys.length > 0 && this.audit === null) {
-      throw new StrataError(
-        'forbidden',
-        'Secrets can be exported only with an audit record, and this workspace has nowhere to write one; export without secrets.',
-      );
-    }
-    const items =
-      include && secretKeys.length > 0
-        ? await this.service.effective(req.context, { reveal: true })
-        : masked;
-    const present = items.filter(
+    const present = masked.filter(
       (i) => i.value !== null && (include || !isSecret(i.key, i.encrypted)),
     );
     const byKey = new Map(present.map((i) => [i.key, i]));
@@ -474,6 +475,24 @@ export class EnvImportService {
       .filter((r) => r.secret)
       .map((r) => r.key)
       .sort();
+    if (released.length > 0) {
+      // Only the secrets actually written are revealed: one record per slot, in one statement,
+      // before the plaintext is read. A failed record throws and nothing is returned.
+      const why = `Export to .env for ${contextLabel(ctx)}${reason === null ? '' : `: ${reason}`}`;
+      const plain = await this.service.revealEffective(req.context, released, {
+        reason: why,
+        ...(via !== undefined ? { via } : {}),
+      });
+      for (let n = 0; n < pairs.length; n++) {
+        const row = rows[n]!;
+        if (!row.secret) continue;
+        const value = plain.get(row.key);
+        if (value === null || value === undefined) {
+          throw new StrataError('internal', `${row.key} changed during the export; try again.`);
+        }
+        pairs[n] = [pairs[n]![0], value];
+      }
+    }
     const omittedSecrets = include ? [] : secretKeys;
     const header = [
       `Exported by Strata for ${contextLabel(ctx)}.`,
@@ -484,14 +503,6 @@ export class EnvImportService {
           : 'No secrets.',
     ];
     const text = serializeEnv(pairs, { header });
-    if (released.length > 0) {
-      await this.audit!({
-        operator: this.service.operator().id,
-        target: this.service.store.target,
-        context: req.context,
-        keys: released,
-      });
-    }
     const base = (ctx.userId ?? ctx.tenantId ?? 'strata').replace(/[^A-Za-z0-9_.-]/g, '_');
     return {
       text,
@@ -708,7 +719,11 @@ export class EnvImportService {
     }
   }
 
-  /** Parses and plans a file against the workspace as it is now. */
+  /**
+   * Parses and plans a file against the workspace as it is now, in one pass over the in-memory
+   * index. Nothing is decrypted and nothing is revealed: encrypted values stay envelopes and are
+   * compared by fingerprint, and the preview masks them, so no reveal record is due.
+   */
   private async plan(file: EnvFile, opts: EnvImportOptions): Promise<Planned> {
     this.ensureLegacy();
     const fileName = cleanFileName(file?.fileName);
@@ -739,59 +754,80 @@ export class EnvImportService {
     if (!parsed.ok) return empty(parsed.errors);
 
     const index = this.service.index;
-    const base = {
+    // Envelopes handed to the plan (stored or inherited): compared by fingerprint, shown masked.
+    const sealed = new Set<string>();
+    const inherited = new Map<string, Inherited>();
+    const codec = this.codec.codec;
+    const items = planEnvImport(parsed.entries, {
       placement,
       tenant,
       mapping: new Map(mergedMapping.map((p) => [p.envKey, p.key])),
       knownKeys: await this.service.listKeys(),
       overrides,
       metadata: (key: string) => index.metadata(key),
-    };
-    // First pass finds the slots; their stored and inherited values are then read (async) and
-    // the second pass, identical but for those lookups, decides each row's action.
-    const draft = planEnvImport(parsed.entries, {
-      ...base,
-      current: () => undefined,
-      inherited: () => null,
-    });
-    const current = new Map<string, string>();
-    const inherited = new Map<string, Inherited>();
-    const cache = new Map<string, Map<string, string>>();
-    for (const item of draft) {
-      if (item.action === 'invalid') continue;
-      const slot: Slot = { level: item.level, scope: item.scope, key: item.key };
-      const id = slotId(slot);
-      if (inherited.has(id)) continue;
-      const here = await this.slotValues(item.level, item.scope, cache);
-      const v = here.get(item.key);
-      if (v !== undefined) current.set(id, v);
-      inherited.set(id, await this.inheritedAt(slot, cache));
-    }
-    const items = planEnvImport(parsed.entries, {
-      ...base,
-      current: (slot) => current.get(slotId(slot)),
-      inherited: (slot) => inherited.get(slotId(slot))?.value ?? null,
+      current: (slot) => {
+        const entry = index.get(slot);
+        if (entry === undefined) return undefined;
+        if (entry.encrypted) sealed.add(entry.value);
+        return entry.value;
+      },
+      inherited: (slot) => {
+        const id = slotId(slot);
+        let inh = inherited.get(id);
+        if (inh === undefined) {
+          inh = this.inheritedAt(slot);
+          inherited.set(id, inh);
+        }
+        if (inh.sealed && inh.value !== null) sealed.add(inh.value);
+        return inh.value;
+      },
+      equals: (stored, value) => {
+        if (!sealed.has(stored)) return null;
+        // Without the key (or under an older key) the fingerprints differ: the row shows as a
+        // change, which writing re-encrypts under the current key.
+        return codec !== null && codec.fingerprint(stored) === codec.fingerprintOf(value);
+      },
     });
     this.checkWritable(items);
 
-    const previewItems: EnvPreviewItem[] = items.map((item) => {
+    const previewItems: EnvPreviewItem[] = new Array<EnvPreviewItem>(items.length);
+    for (let n = 0; n < items.length; n++) {
+      const item = items[n]!;
       const inh = item.action === 'invalid' ? undefined : inherited.get(slotId(item));
-      const masked = maskImportItem(item);
-      return {
-        ...masked,
-        inheritedLevel: inh?.value === null || inh === undefined ? null : inh.level,
-        inheritedScope: inh?.value === null || inh === undefined ? '' : inh.scope,
+      const has = inh !== undefined && inh.value !== null;
+      const cur = item.current;
+      const above = item.inherited;
+      const row: EnvPreviewItem = {
+        line: item.line,
+        envKey: item.envKey,
+        key: item.key,
+        keySource: item.keySource,
+        level: item.level,
+        scope: item.scope,
+        value: item.secret ? MASK : item.value,
+        valueType: item.valueType,
+        secret: item.secret,
+        action: item.action,
+        current: cur === null ? null : item.secret || sealed.has(cur) ? MASK : cur,
+        inherited: above === null ? null : item.secret || sealed.has(above) ? MASK : above,
+        inheritedLevel: has ? inh.level : null,
+        inheritedScope: has ? inh.scope : '',
         lockedAbove: inh?.lockedAbove ?? false,
-        ...(inh?.lockedAbove && item.action !== 'invalid'
-          ? {
-              note: `A more general level locks ${item.key}, so a value at ${describeSlot(item.level, item.scope)} has no effect.`,
-            }
-          : {}),
       };
-    });
-    const errors: EnvIssue[] = items
-      .filter((i) => i.action === 'invalid')
-      .map((i) => ({ line: i.line, message: i.message ?? `Line ${i.line}: cannot be imported.` }));
+      if (item.message !== undefined) row.message = item.message;
+      if (inh?.lockedAbove && item.action !== 'invalid') {
+        row.note = `A more general level locks ${item.key}, so a value at ${describeSlot(item.level, item.scope)} has no effect.`;
+      } else if (item.note !== undefined) {
+        row.note = item.note;
+      }
+      previewItems[n] = row;
+    }
+    const errors: EnvIssue[] = [];
+    for (const i of items) {
+      if (i.action === 'invalid') {
+        errors.push({ line: i.line, message: i.message ?? `Line ${i.line}: cannot be imported.` });
+      }
+    }
     return {
       preview: {
         fileName,
@@ -816,174 +852,175 @@ export class EnvImportService {
    */
   private checkWritable(items: ImportPlanItem[]): void {
     const op = this.service.operator();
-    const dir = this.service.index.directory();
-    const known = {
-      tenant: new Set(dir.tenants.map((t) => t.id)),
-      department: new Set(dir.departments.map((d) => `${d.tenantId}/${d.id}`)),
-      group: new Set(dir.groups.map((g) => g.id)),
-      user: new Set(dir.users.map((u) => u.id)),
+    const who = operatorOf(op);
+    const index = this.service.index;
+    const dir = index.directory();
+    // Tenants and departments are few; users (many) and groups are looked up, not copied.
+    const tenants = new Set(dir.tenants.map((t) => t.id));
+    const departments = new Set(dir.departments.map((d) => `${d.tenantId}/${d.id}`));
+    const groups = this.groupsById();
+    const knownScope = (level: Exclude<Level, 'global'>, scope: string): boolean => {
+      switch (level) {
+        case 'tenant':
+          return tenants.has(scope);
+        case 'department':
+          return departments.has(scope);
+        case 'group':
+          return groups.has(scope);
+        case 'user':
+          return index.user(scope) !== undefined;
+      }
     };
     const noDirectoryUser = op.source === 'role' || op.source === 'local';
     for (const item of items) {
       if (item.action === 'invalid' || item.action === 'unchanged') continue;
-      const fail = (message: string): void => {
+      let message: string | null = null;
+      if (item.value.length > MAX_ENV_VALUE_LENGTH) {
+        message = `the value of ${item.envKey} is ${item.value.length} characters long; the limit is ${MAX_ENV_VALUE_LENGTH}.`;
+      } else if (
+        item.level !== 'global' &&
+        !knownScope(item.level, item.scope) &&
+        index.entriesAt(item.level, item.scope).length === 0
+      ) {
+        message = `${item.level} '${item.scope}' is not in the directory; check the spelling or add it first.`;
+      } else if (noDirectoryUser) {
+        message = `${op.id} is not a directory user with traits, so it may not change configuration; act as a directory user (--as <user id>).`;
+      } else {
+        const decision = checkWrite(who, item, dir);
+        if (!decision.ok) message = decision.reason;
+        else if (item.secret && !this.codec.codec) {
+          message = `${item.key} is a secret and cannot be stored: ${this.codec.why}.`;
+        }
+      }
+      if (message !== null) {
         item.action = 'invalid';
         item.message = `Line ${item.line}: ${message}`;
-      };
-      if (item.value.length > MAX_ENV_VALUE_LENGTH) {
-        fail(
-          `the value of ${item.envKey} is ${item.value.length} characters long; the limit is ${MAX_ENV_VALUE_LENGTH}.`,
-        );
-        continue;
-      }
-      if (
-        item.level !== 'global' &&
-        !known[item.level].has(item.scope) &&
-        this.service.index.entriesAt(item.level, item.scope).length === 0
-      ) {
-        const what = { tenant: 'tenant', department: 'department', group: 'group', user: 'user' }[
-          item.level
-        ];
-        fail(
-          `${what} '${item.scope}' is not in the directory; check the spelling or add it first.`,
-        );
-        continue;
-      }
-      if (noDirectoryUser) {
-        fail(
-          `${op.id} is not a directory user with traits, so it may not change configuration; act as a directory user (--as <user id>).`,
-        );
-        continue;
-      }
-      const decision = checkWrite(operatorOf(op), item, dir);
-      if (!decision.ok) {
-        fail(decision.reason);
-        continue;
-      }
-      if (item.secret && !this.codec.codec) {
-        fail(`${item.key} is a secret and cannot be stored: ${this.codec.why}.`);
       }
     }
   }
 
-  /** Values stored at exactly one slot, plaintext where the codec allows (cached per plan). */
-  private async slotValues(
-    level: Level,
-    scope: string,
-    cache: Map<string, Map<string, string>>,
-  ): Promise<Map<string, string>> {
-    const id = `${level}\u0000${scope}`;
-    const cached = cache.get(id);
-    if (cached) return cached;
-    let entries;
-    try {
-      entries = await this.service.entries(level, scope, { reveal: true });
-    } catch {
-      // Without the encryption key secrets stay masked; their rows then compare as changed.
-      entries = await this.service.entries(level, scope);
+  /** The attached legacy file's value for a key (a lookup table, kept per attachment). */
+  private legacyValue(key: string): string | undefined {
+    const legacy = this.legacy;
+    if (legacy === null) return undefined;
+    if (this.legacyCache?.of !== legacy) {
+      this.legacyCache = { of: legacy, byKey: new Map(legacy.rows.map((r) => [r.key, r.value])) };
     }
-    const map = new Map(entries.map((e) => [e.key, e.value]));
-    cache.set(id, map);
-    return map;
+    return this.legacyCache.byKey.get(key);
   }
 
   /** The context whose chain runs from global down to exactly this slot (null: none fits). */
-  private slotContext(level: Level, scope: string): ContextInput | null {
-    const dir = this.service.index.directory();
+  private slotContext(level: Level, scope: string): UserContext | null {
+    const index = this.service.index;
     switch (level) {
       case 'global':
         return null;
       case 'tenant':
-        return { tenantId: scope };
+        return { tenantId: scope, department: null, groups: [], userId: null };
       case 'department': {
         const slash = scope.indexOf('/');
-        return { tenantId: scope.slice(0, slash), department: scope.slice(slash + 1) };
+        return {
+          tenantId: scope.slice(0, slash),
+          department: scope.slice(slash + 1),
+          groups: [],
+          userId: null,
+        };
       }
       case 'group': {
-        const group = dir.groups.find((g) => g.id === scope);
+        const group = this.groupsById().get(scope);
         if (!group?.tenantId) return null;
-        return { tenantId: group.tenantId, department: group.department, groups: [scope] };
+        return {
+          tenantId: group.tenantId,
+          department: group.department,
+          groups: [scope],
+          userId: null,
+        };
       }
       case 'user':
-        return this.service.index.user(scope) ? { userId: scope } : null;
+        return index.user(scope) ? index.userContext(scope) : null;
     }
   }
 
-  /** What the slot would inherit from more general levels (a lock above wins). */
-  private async inheritedAt(
-    slot: Slot,
-    cache: Map<string, Map<string, string>>,
-  ): Promise<Inherited> {
+  private groupsById(): Map<string, { tenantId: string | null; department: string | null }> {
+    const dir = this.service.index.directory();
+    if (this.groupCache?.dir !== dir) {
+      this.groupCache = { dir, byId: new Map(dir.groups.map((g) => [g.id, g])) };
+    }
+    return this.groupCache.byId;
+  }
+
+  /**
+   * What the slot would inherit from more general levels (a lock above wins), read from the
+   * index as stored: an encrypted value stays its envelope (`sealed`).
+   */
+  private inheritedAt(slot: Slot): Inherited {
     const index = this.service.index;
     const meta = index.metadata(slot.key);
-    const fallback = async (): Promise<Inherited> => {
+    const ctx = this.slotContext(slot.level, slot.scope);
+    const none: Inherited =
+      meta?.defaultValue !== null && meta?.defaultValue !== undefined
+        ? {
+            value: meta.defaultValue,
+            level: 'default',
+            scope: '',
+            lockedAbove: false,
+            sealed: false,
+          }
+        : { value: null, level: null, scope: '', lockedAbove: false, sealed: false };
+    if (ctx === null) {
       if (slot.level !== 'global') {
         const global = index.get({ level: 'global', scope: '', key: slot.key });
         if (global) {
-          const values = await this.slotValues('global', '', cache);
           return {
-            value: values.get(slot.key) ?? null,
+            value: global.value,
             level: 'global',
             scope: '',
             lockedAbove: global.locked,
+            sealed: global.encrypted,
           };
         }
       }
-      const legacy = this.legacy?.rows.find((r) => r.key === slot.key);
-      if (legacy)
-        return { value: legacy.value, level: 'env_legacy', scope: '', lockedAbove: false };
-      if (meta?.defaultValue !== null && meta?.defaultValue !== undefined) {
-        return { value: meta.defaultValue, level: 'default', scope: '', lockedAbove: false };
+      const legacy = this.legacyValue(slot.key);
+      if (legacy !== undefined) {
+        return {
+          value: legacy,
+          level: 'env_legacy',
+          scope: '',
+          lockedAbove: false,
+          sealed: false,
+        };
       }
-      return { value: null, level: null, scope: '', lockedAbove: false };
-    };
-    const ctx = this.slotContext(slot.level, slot.scope);
-    if (ctx === null) return fallback();
-    let res;
-    try {
-      res = await this.service.resolve(slot.key, ctx, { reveal: true });
-    } catch {
-      try {
-        res = await this.service.resolve(slot.key, ctx);
-      } catch {
-        return fallback();
-      }
+      return none;
     }
-    const own = res.chain.findIndex((l) => l.level === slot.level && l.scope === slot.scope);
-    const above = own >= 0 ? res.chain.slice(0, own) : res.chain;
-    const lock = above.find((l) => l.locked && l.value !== null);
-    if (lock) return { value: lock.value, level: lock.level, scope: lock.scope, lockedAbove: true };
-    for (let i = above.length - 1; i >= 0; i--) {
-      const link = above[i]!;
-      if (link.value !== null) {
-        return { value: link.value, level: link.level, scope: link.scope, lockedAbove: false };
+    const chain = index.resolve(slot.key, ctx).chain;
+    let own = chain.findIndex((l) => l.level === slot.level && l.scope === slot.scope);
+    if (own < 0) own = chain.length;
+    for (let i = 0; i < own; i++) {
+      const l = chain[i]!;
+      if (l.entry?.locked && l.value !== null) {
+        return {
+          value: l.value,
+          level: l.level,
+          scope: l.scope,
+          lockedAbove: true,
+          sealed: l.entry.encrypted,
+        };
       }
     }
-    if (meta?.defaultValue !== null && meta?.defaultValue !== undefined) {
-      return { value: meta.defaultValue, level: 'default', scope: '', lockedAbove: false };
+    for (let i = own - 1; i >= 0; i--) {
+      const l = chain[i]!;
+      if (l.value !== null) {
+        return {
+          value: l.value,
+          level: l.level,
+          scope: l.scope,
+          lockedAbove: false,
+          sealed: l.entry?.encrypted ?? false,
+        };
+      }
     }
-    return { value: null, level: null, scope: '', lockedAbove: false };
+    return none;
   }
-}
-
-/**
- * The config service's codec, so values staged here decrypt with the key its reads use. It is
- * not public API yet (the template service reads it the same way); CONFIG_ENCRYPTION_KEY is the
- * fallback, which is what the service itself uses unless a caller passed a codec.
- */
-function ownCodec(service: StrataConfigService, opts: EnvImportServiceOptions): CodecChoice {
-  const own = (service as unknown as { codec?: unknown }).codec;
-  if (own && typeof own === 'object' && 'why' in own && 'codec' in own) return own as CodecChoice;
-  return codecChoiceFromEnv(opts.env ?? process.env);
-}
-
-/** The store's own audit of secret access, when the store offers one. */
-function storeAudit(service: StrataConfigService): SecretExportAudit | null {
-  const store = service.store as unknown as {
-    recordSecretAccess?: (event: SecretExportEvent & { action: 'env-export' }) => Promise<void>;
-  };
-  if (typeof store.recordSecretAccess !== 'function') return null;
-  return (event) => store.recordSecretAccess!({ ...event, action: 'env-export' });
 }
 
 function slotId(s: Pick<Slot, 'level' | 'scope' | 'key'>): string {

@@ -11,7 +11,7 @@ import type {
   ImportPlanItem,
 } from '../core/env/index.js';
 import type { Level, SourceLevel } from '../core/types.js';
-import type { ContextInput } from './types.js';
+import type { ContextInput, RevealVia } from './types.js';
 
 /** The bytes of one .env file and the name it was chosen under (shown in reasons and errors). */
 export interface EnvFile {
@@ -108,8 +108,15 @@ export interface EnvStageResult {
 /** What to export. */
 export interface EnvExportRequest {
   context: ContextInput;
-  /** Write secret values in plaintext (refused unless the export can be audited). */
+  /**
+   * Write secret values in plaintext. Each exported secret slot is recorded in the reveal log
+   * first; when that fails nothing is exported.
+   */
   includeSecrets?: boolean;
+  /** Why secrets are exported; recorded with the reveals (only with includeSecrets). */
+  reason?: string | null;
+  /** Front door recorded with the reveals (default: the config service's). */
+  via?: RevealVia;
   /** Key -> name corrections for the export (reverse of the import mapping). */
   mapping?: readonly EnvMappingPair[] | null;
 }
@@ -161,16 +168,3 @@ export interface LegacyStatus {
   /** Drafts keep the attachment across restarts; live databases only for this session. */
   persisted: boolean;
 }
-
-/** A secret export, for the audit record written before the values are released. */
-export interface SecretExportEvent {
-  operator: string;
-  /** Workspace target (password removed). */
-  target: string;
-  context: ContextInput;
-  /** Configuration keys whose plaintext is released. */
-  keys: string[];
-}
-
-/** Writes the audit record of a secret export; throwing refuses the export. */
-export type SecretExportAudit = (event: SecretExportEvent) => Promise<void>;

@@ -214,12 +214,14 @@ export function draftRevealLog(
     async record(targets, ctx) {
       const all = dedupe(targets);
       if (all.length === 0) return;
-      const insert = db.prepare(
-        `INSERT INTO draft_reveals (level, scope, key, fingerprint, revealed_by, db_role, reason, via)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
       const who = await account();
       try {
+        // Prepared inside the try: a draft without the draft_reveals table (an old file) must
+        // refuse with the clear message below, not a raw SQLite error.
+        const insert = db.prepare(
+          `INSERT INTO draft_reveals (level, scope, key, fingerprint, revealed_by, db_role, reason, via)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
         db.transaction(() => {
           for (const t of all) {
             insert.run(

@@ -1231,9 +1231,10 @@ function resolveCodec(config: StrataConfigService, opts: TemplateServiceOptions)
     if (c !== null && typeof c === 'object' && 'why' in c) return c;
     return codecChoiceOf(c as SecretCodec | null);
   }
-  const own = (config as unknown as { codec?: unknown }).codec;
-  if (own && typeof own === 'object' && 'why' in own && 'codec' in own) return own as CodecChoice;
-  return codecChoiceFromEnv(opts.env ?? process.env);
+  // The config service's own codec (the one it encrypts with, e.g. from the desktop key store);
+  // an explicit env in the options is for tests that build a codec from variables.
+  if (opts.env !== undefined) return codecChoiceFromEnv(opts.env);
+  return config.secretCodec();
 }
 
 const services = new WeakMap<object, TemplateService>();

@@ -7,10 +7,12 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import dotenv from 'dotenv';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
+import type { StrataConfigService } from '../../src-main/services/config-service.js';
 import type { ConfigService } from '../../src-main/services/types.js';
 import { openSqliteDemo, tempDir } from './workspace-fixtures.js';
 
@@ -231,6 +233,42 @@ describe('export and hybrid mode', () => {
     await page.screenshot({ path: join(SHOTS, 'env-04-legacy.png') });
     await legacy.getByRole('button', { name: 'Detach' }).click();
     await legacy.getByText('No legacy file is attached.').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('exports secrets only with the switch on and a reason, recording each reveal', async () => {
+    const { page, errors } = await openConsole();
+    await page.getByRole('button', { name: 'Export .env…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export .env' });
+    await dialog.getByRole('combobox', { name: 'User' }).selectOption('dr_house');
+    const button = dialog.getByRole('button', { name: 'Export and download' });
+    await dialog.getByLabel('Include secrets').check();
+    await dialog.getByText(/will hold secret values in plaintext/).waitFor();
+    expect(await button.isDisabled()).toBe(true);
+    const before = (await (service as StrataConfigService).reveals()).length;
+    await dialog.getByRole('textbox', { name: /Reason/ }).fill('INC-9: fax gateway rebuild');
+    expect(await button.isDisabled()).toBe(false);
+    const download = page.waitForEvent('download');
+    await button.click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('dr_house.env');
+    const summary = dialog.getByRole('status', { name: 'Export summary' });
+    expect(await summary.innerText()).toMatch(/3 secret\(s\) included/);
+    // The dialog never shows the plaintext; the downloaded file holds it.
+    expect(await dialog.getByLabel('Exported file').innerText()).toMatch(/contains secrets/);
+    const text = readFileSync((await file.path())!, 'utf8');
+    const secret = dotenv.parse(text).PHAXIO_API_KEY ?? '';
+    expect(secret.length).toBeGreaterThan(8);
+    expect(secret).not.toContain('•');
+    expect(await page.content()).not.toContain(secret);
+    const reveals = await (service as StrataConfigService).reveals();
+    expect(reveals.length).toBe(before + 3);
+    for (const r of reveals.slice(0, 3)) {
+      expect(r.via).toBe('console');
+      expect(r.reason).toMatch(/: INC-9: fax gateway rebuild$/);
+    }
+    await page.screenshot({ path: join(SHOTS, 'env-05-export-secrets.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -229,14 +229,63 @@ describe('strata export-env', () => {
     for (const i of back.items) expect(['unchanged', 'redundant']).toContain(i.action);
   });
 
-  it('refuses secrets when the export cannot be audited', async () => {
+  it('exports secrets only with --include-secrets, after recording each reveal', async () => {
     const db = draftCopy();
-    const run = await strata(
-      ['export-env', '--user', 'dr_house', '--include-secrets', '--db', db],
+    const CANARY = 'demo-mercy-phaxio-key-0002';
+    const plain = await strata(['export-env', '--user', 'dr_house', '--db', db], ENV);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout + plain.stderr).not.toContain(CANARY);
+    expect(plain.stderr).toMatch(/secret key\(s\) left out \(.*providers\.phaxio\.api_key/);
+    const misuse = await strata(
+      ['export-env', '--user', 'dr_house', '--reason', 'why', '--db', db],
       ENV,
     );
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^Secrets can be exported only with an audit record/);
-    expect(run.stdout).toBe('');
+    expect(misuse.code).toBe(2);
+    expect(misuse.stderr).toMatch(/--reason is recorded with exported secrets/);
+    const run = await strata(
+      [
+        'export-env',
+        '--user',
+        'dr_house',
+        '--include-secrets',
+        '--reason',
+        'fax migration',
+        '--json',
+        '--db',
+        db,
+      ],
+      ENV,
+    );
+    expect(run.code).toBe(0);
+    const doc = json<{ text: string; items: Array<{ key: string; secret: boolean }> }>(run);
+    expect(dotenv.parse(doc.text).PHAXIO_API_KEY).toBe(CANARY);
+    const Database = (await import('better-sqlite3')).default;
+    const raw = new Database(db, { readonly: true });
+    try {
+      const rows = raw
+        .prepare('SELECT key, reason, via FROM draft_reveals ORDER BY key')
+        .all() as Array<{ key: string; reason: string; via: string }>;
+      expect(rows.map((r) => r.key)).toEqual(
+        doc.items
+          .filter((i) => i.secret)
+          .map((i) => i.key)
+          .sort(),
+      );
+      for (const r of rows) {
+        expect(r.via).toBe('cli');
+        expect(r.reason).toMatch(/^Export to \.env for user dr_house.*: fax migration$/);
+      }
+      expect(JSON.stringify(rows)).not.toContain(CANARY);
+    } finally {
+      raw.close();
+    }
+    // Without the key the secrets cannot be revealed: exit 2, nothing printed.
+    const nokey = await strata(
+      ['export-env', '--user', 'dr_house', '--include-secrets', '--db', db],
+      {},
+    );
+    expect(nokey.code).toBe(2);
+    expect(nokey.stdout).toBe('');
+    expect(nokey.stderr).not.toContain(CANARY);
   });
 });

@@ -146,15 +146,27 @@ describe('env channels', () => {
     await handlers['env:attachLegacy']({ detach: true });
   });
 
-  it('exports a context without secrets and refuses secrets without an audit record', async () => {
+  it('exports a context without secrets, and with secrets only after recording the reveals', async () => {
     const r = await handlers['env:export']({ context: { userId: 'dr_house' } });
     if (!r.ok) throw new Error(r.error.message);
     expect(r.data.text).toContain('FAX_BACKEND=');
     expect(r.data.omittedSecrets.length).toBeGreaterThan(0);
+    expect(r.data.text).not.toContain('demo-mercy-phaxio-key-0002');
+    const before = (await service.reveals()).length;
+    const bad = await handlers['env:export']({ context: { userId: 'dr_house' }, reason: 'x' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid' } });
     const s = await handlers['env:export']({
       context: { userId: 'dr_house' },
       includeSecrets: true,
+      reason: 'ticket 42',
     });
-    expect(s).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.data.text).toContain('PHAXIO_API_KEY=demo-mercy-phaxio-key-0002');
+    const reveals = (await service.reveals()).slice(0, s.data.secretsIncluded);
+    expect((await service.reveals()).length).toBe(before + s.data.secretsIncluded);
+    for (const rec of reveals) {
+      expect(rec.via).toBe('console');
+      expect(rec.reason).toMatch(/^Export to \.env for user dr_house.*: ticket 42$/);
+    }
   });
 });

@@ -14,7 +14,7 @@ import { StrataError } from '../../src-main/core/types.js';
 import { openService } from '../../src-main/services/config-service.js';
 import type { StrataConfigService } from '../../src-main/services/config-service.js';
 import { EnvImportService } from '../../src-main/services/env-import-service.js';
-import type { EnvFile, SecretExportEvent } from '../../src-main/services/env-types.js';
+import type { EnvFile } from '../../src-main/services/env-types.js';
 import type { SqliteStore } from '../../src-main/store/sqlite-store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import { demoTargets, pgQuery, ROOT, testCodec } from './service-fixtures.js';
@@ -349,7 +349,7 @@ describe('applying live on PostgreSQL', () => {
 describe('export', () => {
   it('writes the effective configuration so dotenv and Strata read it back identically', async () => {
     const service = await draft();
-    const env = new EnvImportService(service, { codec: testCodec(), auditSecretExport: null });
+    const env = new EnvImportService(service, { codec: testCodec() });
     await service.set({
       level: 'user',
       scope: 'dr_house',
@@ -389,43 +389,22 @@ describe('export', () => {
     for (const i of p.items) expect(['redundant', 'unchanged']).toContain(i.action);
   });
 
-  it('releases secrets only with the flag and after the audit record is written', async () => {
+  it('releases secrets only with the flag and after their reveals are recorded', async () => {
     const service = await draft();
-    const plain = new EnvImportService(service, { codec: testCodec(), auditSecretExport: null });
-    await expect(
-      plain.exportEnv({ context: { userId: 'dr_house' }, includeSecrets: true }),
-    ).rejects.toThrow(/only with an audit record/);
-    const events: SecretExportEvent[] = [];
-    const audited = new EnvImportService(service, {
-      codec: testCodec(),
-      auditSecretExport: async (e) => {
-        events.push(e);
-      },
-    });
-    const out = await audited.exportEnv({ context: { userId: 'dr_house' }, includeSecrets: true });
+    const env = new EnvImportService(service);
+    const without = await env.exportEnv({ context: { userId: 'dr_house' } });
+    expect(without.text).not.toContain('demo-mercy-phaxio-key-0002');
+    expect(await service.reveals()).toEqual([]);
+    const out = await env.exportEnv({ context: { userId: 'dr_house' }, includeSecrets: true });
     expect(dotenv.parse(out.text).PHAXIO_API_KEY).toBe('demo-mercy-phaxio-key-0002');
     expect(out.secretsIncluded).toBe(3);
-    expect(events).toEqual([
-      {
-        operator: 'superadmin',
-        target: service.store.target,
-        context: { userId: 'dr_house' },
-        keys: [
-          'providers.phaxio.api_key',
-          'providers.phaxio.api_secret',
-          'security.default_api_key',
-        ],
-      },
+    const reveals = await service.reveals();
+    expect(reveals.map((r) => r.key).sort()).toEqual([
+      'providers.phaxio.api_key',
+      'providers.phaxio.api_secret',
+      'security.default_api_key',
     ]);
-    const failing = new EnvImportService(service, {
-      codec: testCodec(),
-      auditSecretExport: async () => {
-        throw new StrataError('internal', 'audit log unavailable');
-      },
-    });
-    await expect(
-      failing.exportEnv({ context: { userId: 'dr_house' }, includeSecrets: true }),
-    ).rejects.toThrow(/audit log unavailable/);
+    expect(reveals.every((r) => r.revealedBy === 'superadmin' && r.via === 'api')).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * `strata export-env <context>`: the effective configuration of a user or context as a .env file
  * a legacy service can load with dotenv. Secret keys are left out unless --include-secrets, and
- * then only when the export can be audited.
+ * then each exported secret is recorded in the reveal log before anything is written.
  */
 import { chmod, writeFile } from 'node:fs/promises';
 import { StrataError } from '../../core/types.js';
@@ -24,9 +24,9 @@ function mappingOf(values: string[]): EnvMappingPair[] {
   });
 }
 
-/** `strata export-env <context> [--include-secrets] [--out file] [--map ENV=key]...`. */
+/** `strata export-env <context> [--include-secrets [--reason text]] [--out file] [--map ENV=key]...`. */
 export const command: CommandImpl = {
-  usage: `Usage: strata export-env (--user <id> | --tenant <id> [--department <id>] [--group <id>]... [--user-id <id>]) [--out <file>] [--map ENV_NAME=key]... [--include-secrets] [--json]
+  usage: `Usage: strata export-env (--user <id> | --tenant <id> [--department <id>] [--group <id>]... [--user-id <id>]) [--out <file>] [--map ENV_NAME=key]... [--include-secrets [--reason <text>]] [--json]
 
 Writes the effective configuration of a user or context as a .env file that a legacy service
 can read with dotenv: one NAME=value line per key, named as import-env maps them back
@@ -34,25 +34,30 @@ can read with dotenv: one NAME=value line per key, named as import-env maps them
 value quoted so it reads back identically. Keys that share a name are reported and only the
 one an import maps back to is written.
 
-Secret keys are left out unless --include-secrets. Exporting secrets in plaintext requires an
-audit record; a workspace that cannot write one refuses (exit 2). Files are written with
-owner-only permissions.
+Secret keys are left out unless --include-secrets. With it, every exported secret is recorded in
+the reveal log (who, which slot, when, the reason with the context, via cli; never the value)
+before anything is printed or written; when the record cannot be written nothing is exported
+(exit 2). Files are written with owner-only permissions.
 
 ${CONTEXT_HELP}
 
   --out <file>           write the file here (default: stdout)
   --map ENV_NAME=key     export a key under this name (repeatable)
-  --include-secrets      include secret values in plaintext (audited)
+  --include-secrets      include secret values in plaintext (recorded in the reveal log)
+  --reason <text>        why the secrets are exported; recorded with the reveals
+                         (needs --include-secrets)
   --json                 {"file","items":[{"env_key","key","level","scope","secret"}],
                           "omitted_secrets":[...],"notes":[...],"text"}  (text only without --out)
 
 Example:
-  strata export-env --user dr_house --out ./dr_house.env --db ./demo.sqlite`,
+  strata export-env --user dr_house --out ./dr_house.env --db ./demo.sqlite
+  strata export-env --user dr_house --include-secrets --reason "fax server migration" --out ./dr_house.env --db ./demo.sqlite`,
   options: {
     ...CONTEXT_OPTIONS,
     out: { type: 'string' },
     map: { type: 'string', multiple: true },
     'include-secrets': { type: 'boolean' },
+    reason: { type: 'string' },
   },
   async run(args, globals, io) {
     positionals(args, [], 'export-env');
@@ -61,9 +66,21 @@ Example:
     const out = str(args, 'out');
     if (out === '') throw usage('--out needs a file path.');
     const includeSecrets = args.values['include-secrets'] === true || globals.reveal;
+    const reason = str(args, 'reason') ?? null;
+    if (reason !== null && !includeSecrets) {
+      throw usage(
+        '--reason is recorded with exported secrets; add --include-secrets or leave --reason out.',
+      );
+    }
     await withService(globals, io, async (service) => {
-      const env = new EnvImportService(service, { env: io.env });
-      const result = await env.exportEnv({ context, includeSecrets, mapping });
+      const env = new EnvImportService(service);
+      const result = await env.exportEnv({
+        context,
+        includeSecrets,
+        mapping,
+        reason,
+        via: 'cli',
+      });
       if (out !== undefined) {
         try {
           await writeFile(out, result.text, { encoding: 'utf8', mode: 0o600 });

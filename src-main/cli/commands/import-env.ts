@@ -165,7 +165,7 @@ Examples:
       throw err;
     }
     return withService(globals, io, async (service) => {
-      const env = new EnvImportService(service, { env: io.env });
+      const env = new EnvImportService(service);
       const opts = { placement, tenant, mapping };
       const preview = await env.preview(file, opts);
       if (!preview.accepted) return report(preview.errors, preview.fileName);

@@ -45,6 +45,12 @@ export interface ImportPlanOptions {
   current: (slot: Slot) => string | undefined;
   /** Effective value the slot would inherit from more general levels, or null for none. */
   inherited: (slot: Slot) => string | null;
+  /**
+   * Compares a value `current` or `inherited` returned with the new value, for stored forms
+   * that are not plaintext (an encrypted secret compared by fingerprint, so a preview never
+   * decrypts). Returns null to fall back to the plain comparison (equal once normalised).
+   */
+  equals?: (stored: string, value: string, valueType: ValueType) => boolean | null;
 }
 
 /**
@@ -135,17 +141,33 @@ export function planEnvImport(
     knownKeys: opts.knownKeys ?? null,
   });
   const tenant = opts.tenant ?? '';
+  const overrides = opts.overrides ?? null;
+  const auto = opts.placement === 'auto';
+  const fixed = opts.placement === 'auto' ? null : opts.placement;
+  const placementOpts = { tenant };
+  const equals = opts.equals ?? null;
+  const same = (stored: string, value: string, valueType: ValueType): boolean =>
+    (equals === null ? null : equals(stored, value, valueType)) ??
+    sameValue(stored, value, valueType);
   const items: ImportPlanItem[] = [];
 
   for (const entry of entries) {
-    const override = opts.overrides?.get(entry.key);
-    const mapped =
-      override?.key !== undefined
-        ? { key: override.key, source: 'override' as const }
-        : mapper(entry.key);
-    const key = mapped.key;
-    const meta = isValidKey(key) ? opts.metadata?.(key) : undefined;
-    const secret = isSecretKey(key, meta) || isSecretKey(entry.key);
+    const override = overrides?.get(entry.key);
+    let key: string;
+    let keySource: ImportPlanItem['keySource'];
+    if (override?.key !== undefined) {
+      key = override.key;
+      keySource = 'override';
+    } else {
+      const mapped = mapper(entry.key);
+      key = mapped.key;
+      keySource = mapped.source;
+    }
+    const validKey = isValidKey(key);
+    const meta = validKey ? opts.metadata?.(key) : undefined;
+    // The name is checked too (PHAXIO_TOKEN mapped to fax.auth stays a secret); a key that is
+    // just the lower-cased name gives the same answer, so it is checked once.
+    const secret = isSecretKey(key, meta) || (keySource !== 'lowercase' && isSecretKey(entry.key));
 
     let level: Level;
     let scope: string;
@@ -153,67 +175,62 @@ export function planEnvImport(
     if (override?.level !== undefined) {
       level = override.level;
       scope = override.scope ?? (level === 'global' ? '' : level === 'tenant' ? tenant : '');
-    } else if (opts.placement === 'auto') {
-      const suggestion = suggestPlacement(key, { tenant });
+    } else if (auto) {
+      const suggestion = suggestPlacement(key, placementOpts);
       level = suggestion.level;
       scope = suggestion.scope;
       note = suggestion.note;
     } else {
-      level = opts.placement.level;
-      scope = override?.scope ?? opts.placement.scope;
+      level = fixed!.level;
+      scope = override?.scope ?? fixed!.scope;
     }
 
-    const base = {
+    // One object per entry, filled in below (rows are many; spreads and closures add up).
+    const item: ImportPlanItem = {
       line: entry.line,
       envKey: entry.key,
       key,
-      keySource: mapped.source,
+      keySource,
       level,
       scope,
+      value: entry.value,
+      valueType: 'string',
       secret,
+      action: 'invalid',
       current: null,
       inherited: null,
-      ...(note !== undefined ? { note } : {}),
     };
-    const invalid = (message: string, valueType: ValueType = 'string'): ImportPlanItem => ({
-      ...base,
-      value: entry.value,
-      valueType,
-      action: 'invalid',
-      message,
-    });
+    if (note !== undefined) item.note = note;
+    items.push(item);
 
-    if (!isValidKey(key)) {
-      items.push(
-        invalid(
-          `Line ${entry.line}: ${entry.key} maps to ${shortKey(key)}, which is not a valid configuration key; map it to another key.`,
-        ),
-      );
+    if (!validKey) {
+      item.message = `Line ${entry.line}: ${entry.key} maps to ${shortKey(key)}, which is not a valid configuration key; map it to another key.`;
       continue;
     }
     if (!(LEVELS as readonly string[]).includes(level) || !isValidScope(level, scope)) {
-      items.push(
-        invalid(
-          scope === '' && level !== 'global'
-            ? `Line ${entry.line}: ${key} is placed at the ${String(level)} level but no ${String(level)} was chosen.`
-            : `Line ${entry.line}: the scope ${shortKey(scope)} is not valid for the ${String(level)} level.`,
-        ),
-      );
+      item.message =
+        scope === '' && level !== 'global'
+          ? `Line ${entry.line}: ${key} is placed at the ${String(level)} level but no ${String(level)} was chosen.`
+          : `Line ${entry.line}: the scope ${shortKey(scope)} is not valid for the ${String(level)} level.`;
       continue;
     }
 
-    let valueType: ValueType = override?.valueType ?? inferValueType(key, entry.value, meta);
-    if (meta) valueType = meta.valueType;
-    const failure = validateValue(key, entry.value, valueType, meta, secret);
+    const valueType: ValueType = meta
+      ? meta.valueType
+      : (override?.valueType ?? inferValueType(key, entry.value, meta));
+    item.valueType = valueType;
+    // A plain string with no metadata has no rule to break (validateValue would say the same).
+    const failure =
+      meta === undefined && valueType === 'string'
+        ? null
+        : validateValue(key, entry.value, valueType, meta, secret);
     if (failure !== null) {
-      items.push(invalid(`Line ${entry.line}: ${failure.message}`, valueType));
+      item.message = `Line ${entry.line}: ${failure.message}`;
       continue;
     }
-    const value = safeNormalise(entry.value, valueType);
+    const value = valueType === 'string' ? entry.value : safeNormalise(entry.value, valueType);
     if (value === null) {
-      items.push(
-        invalid(`Line ${entry.line}: the value of ${key} is not a valid ${valueType}.`, valueType),
-      );
+      item.message = `Line ${entry.line}: the value of ${key} is not a valid ${valueType}.`;
       continue;
     }
 
@@ -222,10 +239,13 @@ export function planEnvImport(
     const current = stored === undefined || stored === null ? null : stored;
     const inherited = opts.inherited(slot) ?? null;
     let action: ImportAction;
-    if (current !== null) action = sameValue(current, value, valueType) ? 'unchanged' : 'update';
-    else if (inherited !== null && sameValue(inherited, value, valueType)) action = 'redundant';
+    if (current !== null) action = same(current, value, valueType) ? 'unchanged' : 'update';
+    else if (inherited !== null && same(inherited, value, valueType)) action = 'redundant';
     else action = 'create';
-    items.push({ ...base, value, valueType, action, current, inherited });
+    item.value = value;
+    item.action = action;
+    item.current = current;
+    item.inherited = inherited;
   }
 
   markCollisions(items);
@@ -234,21 +254,33 @@ export function planEnvImport(
 
 /** Two names that land on the same slot would silently overwrite each other: refuse both. */
 function markCollisions(items: ImportPlanItem[]): void {
-  const bySlot = new Map<string, ImportPlanItem[]>();
+  // Grouped by key first: keys are almost always distinct, so slot ids are built only for the
+  // few keys set by more than one name.
+  const byKey = new Map<string, ImportPlanItem | ImportPlanItem[]>();
   for (const item of items) {
     if (item.action === 'invalid') continue;
-    const id = `${item.level}\u0000${item.scope}\u0000${item.key}`;
-    const list = bySlot.get(id);
-    if (list === undefined) bySlot.set(id, [item]);
-    else list.push(item);
+    const prev = byKey.get(item.key);
+    if (prev === undefined) byKey.set(item.key, item);
+    else if (Array.isArray(prev)) prev.push(item);
+    else byKey.set(item.key, [prev, item]);
   }
-  for (const list of bySlot.values()) {
-    if (list.length < 2) continue;
-    const who = list.map((i) => `${i.envKey} (line ${i.line})`).join(' and ');
-    const all = list.length === 2 ? 'both' : 'all';
-    for (const item of list) {
-      item.action = 'invalid';
-      item.message = `Line ${item.line}: ${who} ${all} set ${item.key} at ${item.level}${item.scope === '' ? '' : ` ${item.scope}`}; keep one or map the others elsewhere.`;
+  for (const group of byKey.values()) {
+    if (!Array.isArray(group)) continue;
+    const bySlot = new Map<string, ImportPlanItem[]>();
+    for (const item of group) {
+      const id = `${item.level}\u0000${item.scope}`;
+      const list = bySlot.get(id);
+      if (list === undefined) bySlot.set(id, [item]);
+      else list.push(item);
+    }
+    for (const list of bySlot.values()) {
+      if (list.length < 2) continue;
+      const who = list.map((i) => `${i.envKey} (line ${i.line})`).join(' and ');
+      const all = list.length === 2 ? 'both' : 'all';
+      for (const item of list) {
+        item.action = 'invalid';
+        item.message = `Line ${item.line}: ${who} ${all} set ${item.key} at ${item.level}${item.scope === '' ? '' : ` ${item.scope}`}; keep one or map the others elsewhere.`;
+      }
     }
   }
 }

@@ -39,9 +39,9 @@ export interface PlacementOptions {
   tenant?: string | null;
 }
 
-function hasPrefix(key: string, prefixes: readonly string[]): boolean {
-  const lower = key.toLowerCase();
-  return prefixes.some((p) => lower.startsWith(p));
+function hasPrefix(lower: string, prefixes: readonly string[]): boolean {
+  for (const p of prefixes) if (lower.startsWith(p)) return true;
+  return false;
 }
 
 /**
@@ -53,8 +53,9 @@ export function suggestPlacement(
   configKey: string,
   opts: PlacementOptions = {},
 ): PlacementSuggestion {
-  if (hasPrefix(configKey, GLOBAL_PREFIXES)) return { level: 'global', scope: '' };
-  if (hasPrefix(configKey, TENANT_PREFIXES)) {
+  const lower = configKey.toLowerCase();
+  if (hasPrefix(lower, GLOBAL_PREFIXES)) return { level: 'global', scope: '' };
+  if (hasPrefix(lower, TENANT_PREFIXES)) {
     const tenant = opts.tenant ?? '';
     if (tenant !== '') return { level: 'tenant', scope: tenant };
     return {

@@ -81,7 +81,12 @@ export interface EnvImportState {
   nextFile(): void;
 
   setExportOpen(open: boolean): void;
-  exportEnv(context: ExportContext, includeSecrets: boolean): Promise<EnvExport | null>;
+  /** Exports a context; with secrets, `reason` is recorded with each secret's reveal. */
+  exportEnv(
+    context: ExportContext,
+    includeSecrets: boolean,
+    reason?: string | null,
+  ): Promise<EnvExport | null>;
 
   setLegacyOpen(open: boolean): Promise<void>;
   attachLegacy(file: File): Promise<void>;
@@ -320,10 +325,15 @@ export function createEnvImportStore(
         set({ exportOpen: open, exportStatus: 'idle', exportError: null, exported: null });
       },
 
-      async exportEnv(context, includeSecrets) {
+      async exportEnv(context, includeSecrets, reason) {
         set({ exportStatus: 'loading', exportError: null });
         try {
-          const exported = await call('env:export', { context, includeSecrets });
+          const why = includeSecrets ? (reason ?? '').trim() : '';
+          const exported = await call('env:export', {
+            context,
+            includeSecrets,
+            ...(why !== '' ? { reason: why } : {}),
+          });
           set({ exportStatus: 'ready', exported });
           return exported;
         } catch (error) {

@@ -1,17 +1,18 @@
 /**
  * Export: the effective configuration of a user (or a tenant) as a .env file a legacy service
- * can read. Secrets only when ticked, and main refuses them unless it can audit the export.
+ * can read. Secrets only with the "Include secrets" switch and a reason: main records a reveal
+ * per exported secret (with that reason) before it returns any plaintext.
  */
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import Checkbox from '@mui/material/Checkbox';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import Stack from '@mui/material/Stack';
+import Switch from '@mui/material/Switch';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState, type ReactNode } from 'react';
@@ -45,6 +46,8 @@ export function ExportDialog(): ReactNode {
   const [kind, setKind] = useState<'user' | 'tenant'>('user');
   const [who, setWho] = useState('');
   const [secrets, setSecrets] = useState(false);
+  const [reason, setReason] = useState('');
+  const needsReason = secrets && reason.trim() === '';
 
   const users = directory?.users ?? [];
   const tenants = directory?.tenants ?? [];
@@ -92,10 +95,29 @@ export function ExportDialog(): ReactNode {
             ))}
           </TextField>
           <FormControlLabel
-            control={<Checkbox checked={secrets} onChange={(e) => setSecrets(e.target.checked)} />}
-            label="Include secrets in plaintext (audited)"
+            control={<Switch checked={secrets} onChange={(e) => setSecrets(e.target.checked)} />}
+            label="Include secrets"
           />
         </Stack>
+        {secrets ? (
+          <Box sx={{ mb: 1 }}>
+            <Alert severity="warning" sx={{ mb: 1 }}>
+              The file will hold secret values in plaintext. Each exported secret is recorded in the
+              reveal log under your name with the reason below; keep the file private and delete it
+              when done.
+            </Alert>
+            <TextField
+              label="Reason (required)"
+              value={reason}
+              onChange={(e) => setReason(e.target.value)}
+              required
+              fullWidth
+              error={needsReason}
+              helperText={needsReason ? 'Say why the secrets are exported; it is recorded.' : ' '}
+              slotProps={{ htmlInput: { maxLength: 1000 } }}
+            />
+          </Box>
+        ) : null}
         {error ? <Alert severity="error">{error}</Alert> : null}
         {exported ? (
           <Box>
@@ -137,9 +159,9 @@ export function ExportDialog(): ReactNode {
         <Button onClick={() => setOpen(false)}>Close</Button>
         <Button
           variant="contained"
-          disabled={id === '' || status === 'loading'}
+          disabled={id === '' || status === 'loading' || needsReason}
           onClick={() => {
-            void run(context, secrets).then((r) => {
+            void run(context, secrets, secrets ? reason : null).then((r) => {
               if (r) downloadText(r.fileName, r.text);
             });
           }}
