@@ -21,10 +21,8 @@ import {
   type StrataEvent,
 } from '../contract/contract.js';
 import { TOKEN_HEADER } from '../contract/client.js';
-import { createHandlers, type HandlerTable } from '../contract/handlers.js';
-import { workspaceDrafts } from './drafts.js';
-import { StrataConfigService } from '../services/config-service.js';
-import { startWorkspaceLive, type LiveFeed } from '../services/live.js';
+import type { HandlerTable } from '../contract/handlers.js';
+import { WorkspaceHost, type ConnectionsOptions } from './workspace-host.js';
 
 /** Content-Security-Policy for everything the bridge serves. */
 export const BRIDGE_CSP = [
@@ -366,32 +364,51 @@ export interface ServeServiceOptions extends Omit<BridgeOptions, 'handlers'> {
   drafts?: DraftService | null;
   /** Listen for changes made by others (services/live.ts); default true. */
   live?: boolean;
+  /**
+   * Connection profiles (bridge/workspace-host.ts): the console may then open other workspaces,
+   * and the bridge owns whichever is open (close() closes it). Without them the bridge serves
+   * only `service`, which stays the caller's to close.
+   */
+  connections?: ConnectionsOptions | null;
+  /** Name the banner shows for the starting workspace. */
+  name?: string | null;
+}
+
+/** A bridge over a workspace host. */
+export interface ServiceBridge extends Bridge {
+  /** The host: the workspace open now, and the switch to another. */
+  host: WorkspaceHost;
 }
 
 /** Builds the handler table for a service and serves it; events reach every open console. */
 export async function startBridgeForService(
   service: ConfigService,
   options: ServeServiceOptions = {},
-): Promise<Bridge> {
+): Promise<ServiceBridge> {
   let bridge: Bridge | null = null;
-  const handlers = createHandlers(service, {
-    drafts: options.drafts === undefined ? workspaceDrafts(service) : options.drafts,
+  const host = await WorkspaceHost.start({
+    service,
+    ...(options.drafts !== undefined ? { drafts: options.drafts } : {}),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    connections: options.connections ?? null,
     emit: (event) => bridge?.publish(event),
+    live: options.live !== false,
     onInternalError: (channel, error) =>
       (options.log ?? console.error)(`${channel} failed: ${describeInternalError(error)}`),
   });
-  bridge = await startBridge({ ...options, handlers });
-  // Live updates reach every open console. Started in the background: an unreachable source
-  // (a draft opened offline) must not delay the console; close() waits for it and stops it.
+  try {
+    bridge = await startBridge({ ...options, handlers: host.handlers });
+  } catch (error) {
+    await host.close({ keepService: true });
+    throw error;
+  }
   const started = bridge;
-  const live: Promise<LiveFeed | null> =
-    options.live !== false && service instanceof StrataConfigService
-      ? startWorkspaceLive(service, (event) => started.publish(event)).catch(() => null)
-      : Promise.resolve(null);
   const close = started.close.bind(started);
-  started.close = async () => {
-    await (await live)?.close();
-    await close();
-  };
-  return bridge;
+  return Object.assign(started, {
+    host,
+    close: async () => {
+      await host.close();
+      await close();
+    },
+  });
 }

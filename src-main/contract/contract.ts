@@ -8,6 +8,11 @@ import { z } from 'zod';
 import { templateRequestSchemas, type TemplateChannelResponses } from './template-channels.js';
 import { envRequestSchemas, type EnvChannelResponses } from './env-channels.js';
 import {
+  connectionRequestSchemas,
+  type ConnectionChannelResponses,
+  type WorkspaceChangedEvent,
+} from './connection-channels.js';
+import {
   impactRequestSchemas,
   type ImpactChannelResponses,
   type LiveStrataEvent,
@@ -152,6 +157,7 @@ export const requestSchemas = {
   ...templateRequestSchemas,
   ...envRequestSchemas,
   ...impactRequestSchemas,
+  ...connectionRequestSchemas,
 } as const;
 
 /** Every channel name. */
@@ -215,6 +221,19 @@ export interface StagedChangeView {
 /** Outcome class of one plan item. */
 export type PlanItemStatus = 'create' | 'update' | 'delete' | 'unchanged' | 'conflict';
 
+/**
+ * A more general level of the same key whose value moved in the target since the pull: the
+ * staged value now overrides something else than it did (values masked for secrets).
+ */
+export interface PlanParentChange {
+  level: Level;
+  scope: string;
+  /** The value when the draft was pulled (null: not set then). */
+  base: string | null;
+  /** The value in the target now (null: removed since). */
+  theirs: string | null;
+}
+
 /** One slot of a plan: three-way view of base (pulled), theirs (target now) and mine (staged). */
 export interface PlanItem {
   id: string;
@@ -231,6 +250,8 @@ export interface PlanItem {
   /** For conflicts: how the operator chose to settle it (null while unresolved). */
   resolution: 'mine' | 'theirs' | 'edit' | null;
   reason: string | null;
+  /** More general levels that changed in the target since the pull (absent: none known). */
+  parentChanged?: PlanParentChange[];
 }
 
 /** A reviewed plan, ready to push once every conflict is resolved. */
@@ -261,7 +282,11 @@ export interface PushResult {
 
 /** Response types, one per channel. */
 export interface ChannelResponses
-  extends TemplateChannelResponses, EnvChannelResponses, ImpactChannelResponses {
+  extends
+    TemplateChannelResponses,
+    EnvChannelResponses,
+    ImpactChannelResponses,
+    ConnectionChannelResponses {
   'workspace:info': WorkspaceInfo;
   'directory:get': Directory;
   'metadata:list': KeyMetadata[];
@@ -308,6 +333,7 @@ export type StrataEvent =
       message: string | null;
     }
   | { type: 'staged-changed'; count: number }
+  | WorkspaceChangedEvent
   | LiveStrataEvent;
 
 /** The IPC channel (and SSE stream) events travel on. */

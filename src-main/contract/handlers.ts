@@ -23,6 +23,7 @@ import {
 import { templateHandlers } from './template-handlers.js';
 import { envHandlers } from './env-handlers.js';
 import { impactHandlers } from './impact-handlers.js';
+import { connectionHandlers, type ConnectionsApi } from './connection-handlers.js';
 
 /** A handler: raw (untrusted) request in, envelope out. */
 export type Handler<C extends Channel> = (request: unknown) => Promise<Envelope<ResponseOf<C>>>;
@@ -38,6 +39,8 @@ export interface HandlerOptions {
   emit?: (event: StrataEvent) => void;
   /** Receives unexpected errors (never shown to the caller). */
   onInternalError?: (channel: Channel, error: unknown) => void;
+  /** Connection profiles and workspace switching (the front door's workspace host). */
+  connections?: ConnectionsApi | null;
 }
 
 type Impl<C extends Channel> = (req: ParsedRequestOf<C>) => Promise<ResponseOf<C>>;
@@ -150,6 +153,7 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
     ...templateHandlers(service, { emit }),
     ...envHandlers(service, { emit }),
     ...impactHandlers(service),
+    ...connectionHandlers(options.connections),
     'workspace:info': () => service.info(),
     'directory:get': () => service.directory(),
     'metadata:list': () => service.metadata(),

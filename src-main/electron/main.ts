@@ -14,16 +14,18 @@ import {
 } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workspaceDrafts } from '../bridge/drafts.js';
 import { describeInternalError } from '../bridge/server.js';
 import { rendererDir } from '../bridge/paths.js';
 import { openWorkspace } from '../bridge/workspace.js';
+import { WorkspaceHost } from '../bridge/workspace-host.js';
 import { CHANNELS, EVENTS_CHANNEL, type Envelope } from '../contract/contract.js';
-import { createHandlers } from '../contract/handlers.js';
-import { StrataConfigService } from '../services/config-service.js';
-import { startWorkspaceLive, type LiveFeed } from '../services/live.js';
-import type { ConfigService } from '../services/types.js';
-import { createKeyStore, keyEnvironment } from './key-store.js';
+import {
+  PLAINTEXT_OPT_IN_ENV,
+  PLAINTEXT_OPT_IN_FLAG,
+  createKeyStore,
+  keyEnvironment,
+} from './key-store.js';
+import { createSecretVault } from './secret-vault.js';
 import {
   APP_CSP,
   isAllowedExternal,
@@ -34,9 +36,8 @@ import {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const appDir = rendererDir();
-let service: ConfigService | null = null;
+let host: WorkspaceHost | null = null;
 let mainWindow: BrowserWindow | null = null;
-let live: Promise<LiveFeed | null> = Promise.resolve(null);
 
 function flag(name: string): string | null {
   const i = process.argv.indexOf(name);
@@ -57,13 +58,8 @@ function harden(): void {
   });
 }
 
-function registerIpc(svc: ConfigService): void {
-  const handlers = createHandlers(svc, {
-    drafts: workspaceDrafts(svc),
-    emit: (event) => mainWindow?.webContents.send(EVENTS_CHANNEL, event),
-    onInternalError: (channel, error) =>
-      console.error(`${channel} failed: ${describeInternalError(error)}`),
-  });
+/** Registers the host's stable table: after a switch it serves the newly opened workspace. */
+function registerIpc(handlers: WorkspaceHost['handlers']): void {
   const refused: Envelope<never> = {
     ok: false,
     error: { code: 'forbidden', message: 'This page may not call the Strata service.' },
@@ -118,15 +114,25 @@ async function start(): Promise<void> {
     log: (line) => console.error(line),
   });
   const workspace = await openWorkspace({ db: flag('--db'), operator: flag('--as'), env });
-  service = workspace.service;
-  registerIpc(service);
-  // Changes made by others reach the window (services/live.ts); in the background, so an
-  // unreachable source never delays the console.
-  if (service instanceof StrataConfigService) {
-    live = startWorkspaceLive(service, (event) =>
-      mainWindow?.webContents.send(EVENTS_CHANNEL, event),
-    ).catch(() => null);
-  }
+  // Connection passwords: safeStorage, or this session only where it would not protect them.
+  const vault = await createSecretVault({
+    safeStorage,
+    dir: app.getPath('userData'),
+    platform: process.platform,
+    optIn:
+      process.argv.includes(PLAINTEXT_OPT_IN_FLAG) || process.env[PLAINTEXT_OPT_IN_ENV] === '1',
+  });
+  // Changes made by others reach the window (services/live.ts) through the host, which also
+  // switches the workspace when the console opens a connection profile.
+  host = await WorkspaceHost.start({
+    service: workspace.service,
+    ...(workspace.isDefaultDemo ? { name: 'Local demo' } : {}),
+    connections: { dataDir: app.getPath('userData'), vault, operator: flag('--as'), env },
+    emit: (event) => mainWindow?.webContents.send(EVENTS_CHANNEL, event),
+    onInternalError: (channel, error) =>
+      console.error(`${channel} failed: ${describeInternalError(error)}`),
+  });
+  registerIpc(host.handlers);
   await createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow();
@@ -137,8 +143,7 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 app.on('will-quit', () => {
-  void live.then((feed) => feed?.close());
-  void service?.close();
+  void host?.close();
 });
 
 start().catch((error: unknown) => {

@@ -45,6 +45,12 @@ const CHANNEL_LIST = [
   'impact:preview',
   'lint:run',
   'history:at',
+  'connections:list',
+  'connections:save',
+  'connections:delete',
+  'connections:test',
+  'connections:open',
+  'connections:current',
 ] as const satisfies readonly Channel[];
 
 type Missing = Exclude<Channel, (typeof CHANNEL_LIST)[number]>;

@@ -187,6 +187,12 @@ export function contractPlan(plan: DraftPlan, id: string): Plan {
       status: i.action === 'no-op' ? 'unchanged' : i.action,
       resolution: i.resolution,
       reason: i.reason,
+      parentChanged: i.parentChanged.map((p) => ({
+        level: p.level,
+        scope: p.scope,
+        base: shownValue(p.base, j.secret),
+        theirs: shownValue(p.live, j.secret),
+      })),
     };
   });
   const s = plan.summary;

@@ -31,6 +31,11 @@ export interface WorkspaceInfo {
   /** For drafts: where it was pulled from and when; null for a fresh draft. */
   source: { target: string; pulledAt: string; environment: string | null } | null;
   stagedCount: number;
+  /**
+   * Set by a console front door when the workspace was opened from a connection profile: its
+   * name (the environment above is then the more cautious of the profile's and the database's).
+   */
+  connection?: { profileId: string; name: string } | null;
 }
 
 /** A value set at one slot, as shown to a user (secrets masked unless revealed). */

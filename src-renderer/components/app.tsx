@@ -20,6 +20,7 @@ import { TopBar } from './top-bar.js';
 import { EnvImport } from '../features/env-import/env-import.js';
 import { GuardrailsPanel } from '../features/guardrails/guardrails-panel.js';
 import { ImpactPanel } from '../features/impact/impact-panel.js';
+import { ConnectionsDialog } from '../features/connections/connections-dialog.js';
 
 function Toasts(): ReactNode {
   const toast = useStrata((s) => s.toast);
@@ -113,6 +114,7 @@ export function App(): ReactNode {
       <EnvImport />
       <ImpactPanel />
       <GuardrailsPanel />
+      <ConnectionsDialog />
       <Toasts />
     </ThemeProvider>
   );

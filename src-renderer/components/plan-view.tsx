@@ -17,7 +17,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState, type ReactNode } from 'react';
 import type { PlanItem } from '../../src-main/contract/contract.js';
-import { confirmationWord } from '../lib/plan.js';
+import { confirmationWord, describeParentChange } from '../lib/plan.js';
 import { describeSource, environmentTone } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { PlanGuardrails, PushTargetField } from '../features/drafts/plan-extras.js';
@@ -69,7 +69,7 @@ export function describeChange(item: PlanItem): string {
   }
 }
 
-function ItemRow({ item }: { item: PlanItem }): ReactNode {
+function ItemRow({ item, environment }: { item: PlanItem; environment: string | null }): ReactNode {
   const resolveConflict = useStrata((s) => s.resolveConflict);
   const edit = useStrata((s) => s.planEdits[item.id]);
   const setPlanEdit = useStrata((s) => s.setPlanEdit);
@@ -110,6 +110,17 @@ function ItemRow({ item }: { item: PlanItem }): ReactNode {
         <Cell label="Mine" value={item.action === 'unset' ? null : item.mine} />
       </Box>
       {item.reason ? <Typography variant="body2">Reason: {item.reason}</Typography> : null}
+      {(item.parentChanged ?? []).map((p) => (
+        <Alert
+          key={`${p.level}\u0000${p.scope}`}
+          severity="warning"
+          variant="outlined"
+          aria-label={`Parent changed for ${item.key}`}
+          sx={{ mt: 0.5, py: 0 }}
+        >
+          {describeParentChange(p, environment)}
+        </Alert>
+      ))}
       {item.status === 'conflict' ? (
         <Stack direction="row" spacing={1} sx={{ mt: 1, alignItems: 'center', flexWrap: 'wrap' }}>
           <Button
@@ -211,7 +222,7 @@ export function PlanView(): ReactNode {
                 sx={{ m: 0, p: 0, display: 'flex', flexDirection: 'column', gap: 1 }}
               >
                 {plan.items.map((item) => (
-                  <ItemRow key={item.id} item={item} />
+                  <ItemRow key={item.id} item={item} environment={plan.environment} />
                 ))}
               </Box>
               <PlanGuardrails />

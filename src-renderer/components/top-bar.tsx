@@ -23,11 +23,15 @@ const BANNER: Record<EnvironmentTone, { bg: string; fg: string; text: string }> 
 export function EnvironmentBanner(): ReactNode {
   const info = useStrata((s) => s.info);
   if (!info) return null;
-  const tone = environmentTone(info.environment);
+  // For a workspace opened from a connection profile, main reports the more cautious of the
+  // profile's label and the database's own.
+  const environment = info.environment;
+  const tone = environmentTone(environment);
   const style = BANNER[tone];
   const kind = info.kind === 'postgres' ? 'Live database' : 'Draft workspace';
   const label =
     tone === 'production' ? `${style.text}: changes here reach live systems` : style.text;
+  const name = info.connection?.name ?? null;
   return (
     <Box
       role="status"
@@ -47,9 +51,10 @@ export function EnvironmentBanner(): ReactNode {
     >
       <Typography component="span" sx={{ fontWeight: 'inherit', letterSpacing: 'inherit' }}>
         {label}
-        {info.environment && tone !== 'production' ? ` (${info.environment})` : ''}
+        {environment && tone !== 'production' ? ` (${environment})` : ''}
       </Typography>
       <Typography component="span" variant="body2">
+        {name ? `${name} · ` : ''}
         {kind}: {info.target}
         {info.source ? ` — pulled from ${info.source.target}` : ''}
       </Typography>
@@ -75,6 +80,7 @@ export function TopBar(): ReactNode {
   const live = useStrata((s) => s.liveStatus);
   const liveCount = useStrata((s) => s.liveChanges.length);
   const [asOfOpen, setAsOfOpen] = useState(false);
+  const setConnectionsOpen = useStrata((s) => s.setConnectionsOpen);
   return (
     <AppBar position="static" elevation={0} color="default">
       <Toolbar variant="dense" sx={{ gap: 1 }}>
@@ -86,6 +92,9 @@ export function TopBar(): ReactNode {
             Search… Ctrl+K
           </Button>
         </Tooltip>
+        <Button color="inherit" onClick={() => setConnectionsOpen(true)}>
+          Connections
+        </Button>
         <Box sx={{ flex: 1 }} />
         <TemplatesLauncher />
         {live || liveCount > 0 ? (

@@ -4,7 +4,12 @@
  * now, mine = the staged value), so one Plan view serves both.
  */
 import { MASK } from '../../src-main/core/masking.js';
-import type { Plan, PlanItem, PlanItemStatus } from '../../src-main/contract/contract.js';
+import type {
+  Plan,
+  PlanItem,
+  PlanItemStatus,
+  PlanParentChange,
+} from '../../src-main/contract/contract.js';
 import type { EntryView } from '../../src-main/services/types.js';
 import type { LocalChange } from '../store/types.js';
 
@@ -99,4 +104,16 @@ export function itemsToPush(plan: Plan): PlanItem[] {
   return plan.items.filter(
     (i) => i.status !== 'unchanged' && !(i.status === 'conflict' && i.resolution === 'theirs'),
   );
+}
+
+/**
+ * The note shown under a plan item whose more general level moved since the pull, e.g.
+ * "Tenant value changed in production since your pull: "a" -> "b"". Values arrive masked for
+ * secrets; this only formats them.
+ */
+export function describeParentChange(change: PlanParentChange, environment: string | null): string {
+  const show = (v: string | null): string => (v === null ? '(not set)' : JSON.stringify(v));
+  const level = change.level.charAt(0).toUpperCase() + change.level.slice(1);
+  const where = change.level === 'global' ? '' : ` (${change.scope})`;
+  return `${level}${where} value changed in ${environment ?? 'the target'} since your pull: ${show(change.base)} -> ${show(change.theirs)}`;
 }

@@ -14,6 +14,7 @@ import { createStagingSlice } from './slices/staging.js';
 import { createWorkspaceSlice } from './slices/workspace.js';
 import { createTemplatesSlice } from '../features/templates/templates-slice.js';
 import { createDraftsSlice } from '../features/drafts/drafts-slice.js';
+import { createConnectionsSlice } from '../features/connections/connections-slice.js';
 import type { StoreDeps, StrataState } from './types.js';
 
 /** A console store instance. */
@@ -22,7 +23,9 @@ export type StrataStore = StoreApi<StrataState>;
 /** Creates a store bound to a client (null: not connected). */
 export function createStrataStore(client: StrataClient | null): StrataStore {
   const deps: StoreDeps = { client };
-  return createStore<StrataState>()((set, get) => ({
+  // The initial data of every slice: a switch to another workspace starts over from it.
+  let pristine: Partial<StrataState> = {};
+  const store = createStore<StrataState>()((set, get) => ({
     ...createWorkspaceSlice(set, get, deps),
     ...createNavigationSlice(set, get, deps),
     ...createEditorSlice(set, get, deps),
@@ -32,7 +35,12 @@ export function createStrataStore(client: StrataClient | null): StrataStore {
     ...createPaletteSlice(set, get, deps),
     ...createTemplatesSlice(set, get, deps),
     ...createDraftsSlice(set, get, deps),
+    ...createConnectionsSlice(() => pristine)(set, get, deps),
   }));
+  pristine = Object.fromEntries(
+    Object.entries(store.getState()).filter(([, v]) => typeof v !== 'function'),
+  ) as Partial<StrataState>;
+  return store;
 }
 
 const StoreContext = createContext<StrataStore | null>(null);

@@ -25,6 +25,7 @@ import type {
 import type { StrataClient } from '../../src-main/contract/client.js';
 import type { TemplatesSlice } from '../features/templates/templates-slice.js';
 import type { DraftsSlice } from '../features/drafts/drafts-slice.js';
+import type { ConnectionsSlice } from '../features/connections/connections-slice.js';
 
 /** Store dependencies (the client is null when the page has no way to reach main). */
 export interface StoreDeps {
@@ -210,7 +211,8 @@ export type StrataState = WorkspaceSlice &
   AuditSlice &
   PaletteSlice &
   TemplatesSlice &
-  DraftsSlice;
+  DraftsSlice &
+  ConnectionsSlice;
 
 /** Signature of a slice creator. */
 export type SliceCreator<T> = (

@@ -221,5 +221,19 @@ export function channelRequests(s: CanaryScene): { [C in NonRevealChannel]: Requ
     },
     'lint:run': {},
     'history:at': { at: s.now, context: { userId: s.userId } },
+    'connections:list': {},
+    'connections:save': {
+      name: 'canary profile',
+      kind: 'postgres',
+      environment: 'staging',
+      target: `postgres://admin:${s.canary}@127.0.0.1:1/canary`,
+    },
+    'connections:delete': { id: 'no-such-profile' },
+    'connections:test': {
+      profile: { kind: 'postgres', target: 'postgres://admin@127.0.0.1:1/canary' },
+      password: s.canary,
+    },
+    'connections:open': { id: 'no-such-profile', password: s.canary },
+    'connections:current': {},
   };
 }

@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { StrataError } from '../../core/types.js';
 import { rendererDir } from '../../bridge/paths.js';
 import { startBridgeForService, type Bridge } from '../../bridge/server.js';
-import { openWorkspace } from '../../bridge/workspace.js';
+import { openWorkspace, userDataDir } from '../../bridge/workspace.js';
+import { MemoryVault } from '../../services/connection-profiles.js';
 import type { CommandImpl } from '../command.js';
 
 /** Global flags the CLI passes down (only the ones serve reads). */
@@ -100,11 +101,22 @@ export async function serveCommand(
     operator: args.as ?? globals.as ?? null,
   });
   let bridge: Bridge;
+  const dataDir = userDataDir();
   try {
+    // Passwords typed in the browser console stay in this process's memory only.
     bridge = await startBridgeForService(workspace.service, {
       port: args.port,
       staticDir: rendererDir(),
       log: (line) => io.stderr(line),
+      ...(workspace.isDefaultDemo ? { name: 'Local demo' } : {}),
+      connections: dataDir
+        ? {
+            dataDir,
+            vault: new MemoryVault(),
+            operator: args.as ?? globals.as ?? null,
+            env: process.env,
+          }
+        : null,
     });
   } catch (error) {
     await workspace.service.close();
@@ -129,8 +141,9 @@ export async function serveCommand(
   }
   io.onReady?.(bridge);
   await (io.stopSignal ?? stopOnSignal());
+  // With connection profiles the bridge owns (and closes) whichever workspace is open by now.
   await bridge.close();
-  await workspace.service.close();
+  if (!dataDir) await workspace.service.close();
   return 0;
 }
 

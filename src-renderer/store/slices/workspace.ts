@@ -145,6 +145,9 @@ export const createWorkspaceSlice: SliceCreator<WorkspaceSlice> = (set, get, dep
         case 'live-status':
           get().handleLiveEvent(event);
           break;
+        case 'workspace-changed':
+          void get().workspaceChanged(event.workspace);
+          break;
         case 'rules-changed':
           if (get().guardrailsOpen) void get().loadLint(get().lintStaged);
           break;
