@@ -138,7 +138,8 @@ async function serve(db: string): Promise<{ child: ChildProcess; url: string }> 
 
 /**
  * Waits for a mark and returns its time: the console's own mark (`official`, the first one at or
- * after `since`) when it sets one, else the bench's mark (`ours`).
+ * after `since`, for `scope` when given: the console puts the slot's scope in the mark's detail)
+ * when it sets one, else the bench's mark (`ours`).
  */
 async function markTime(
   page: Page,
@@ -146,17 +147,23 @@ async function markTime(
   official: string,
   since: number,
   timeoutMs: number,
+  scope: string | null = null,
 ): Promise<[number, boolean]> {
   const handle = await page.waitForFunction(
     (n) => {
       const own = performance
         .getEntriesByName(n.official, 'mark')
-        .find((m) => m.startTime >= n.since);
+        .find(
+          (m) =>
+            m.startTime >= n.since &&
+            (n.scope === null ||
+              ((m as PerformanceMark).detail as { scope?: unknown } | null)?.scope === n.scope),
+        );
       const bench = performance.getEntriesByName(n.ours, 'mark')[0];
       const m = own ?? bench;
       return m ? [m.startTime, own !== undefined] : null;
     },
-    { official, ours, since },
+    { official, ours, since, scope },
     { timeout: timeoutMs, polling: 50 },
   );
   return (await handle.jsonValue()) as [number, boolean];
@@ -236,6 +243,7 @@ export async function consoleBenchmarks(
             'strata:tenant-keys-shown',
             click,
             30_000,
+            t,
           );
           official ||= own2;
           tenant.push(shown - click);

@@ -23,6 +23,8 @@ export async function keyWithChain(ctx: BenchContext): Promise<BenchResult> {
       key: keys[Math.floor(rand() * keys.length)]!,
     });
   }
+  // userContext() is called every time, as the service does for each request; the index keeps
+  // one context per user (with the scope maps its levels read from), so the service shares it.
   const strata = timeSync(
     (i) => {
       const p = pairs[i % pairs.length]!;

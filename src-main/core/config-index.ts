@@ -15,6 +15,12 @@
  * context's group layers and the user's few entries by rank (touching no key strings and no
  * hash maps), then copies the base layer around them. Writes drop just the cached layers they
  * can affect.
+ *
+ * resolve() for a directory user is bound by memory latency, not by work: a random (user, key)
+ * pair touches the user's scattered maps. userContext() therefore hands out one frozen context
+ * per user, carrying (under a private symbol) the scope maps its levels read from, so resolve()
+ * goes straight to them; and every map is keyed by one shared string per key, so lookups match
+ * on identity instead of reading each entry's own copy of the key text.
  */
 import { LEVELS, StrataError } from './types.js';
 import type {
@@ -92,6 +98,37 @@ interface GroupLayer {
   epoch: number;
 }
 
+/** A key's canonical string (shared by every map) and how many slots set it. */
+interface KeyRef {
+  key: string;
+  refs: number;
+}
+
+/**
+ * The scope maps a context's levels read from, found once per context. Maps are replaced only
+ * when a scope gains its first entry or loses its last, which bumps the index's scope epoch.
+ */
+interface ResolvePlan {
+  /** The index whose maps the plan holds: a context may be resolved against another index. */
+  owner: ConfigIndex;
+  epoch: number;
+  tenantId: string | null;
+  tenant: Map<string, ConfigEntry> | undefined;
+  /** `tenant/department`, or null when the context has no department level. */
+  departmentScope: string | null;
+  department: Map<string, ConfigEntry> | undefined;
+  /** Distinct groups, lowest priority first (the order the chain lists them). */
+  groups: readonly string[];
+  groupKeys: Array<Map<string, ConfigEntry> | undefined>;
+  userId: string | null;
+  user: Map<string, ConfigEntry> | undefined;
+}
+
+/** Where a context made by userContext() keeps its plan (non-enumerable: invisible to copies). */
+const PLAN = Symbol('resolvePlan');
+
+type PlannedContext = UserContext & { [PLAN]?: ResolvePlan };
+
 const NO_TENANT = null;
 
 /** User-level get() calls answered from the per-user maps before the per-key map is built. */
@@ -162,6 +199,17 @@ function distinctGroups(groups: readonly string[]): readonly string[] {
   return groups;
 }
 
+function pushLink(chain: RawLink[], level: Level, scope: string, e: ConfigEntry | undefined): void {
+  chain.push({
+    level,
+    scope,
+    entry: e ?? null,
+    value: e === undefined ? null : e.value,
+    winner: false,
+    shadowed: false,
+  });
+}
+
 /** The resolution engine: an incrementally maintained index over entries, directory and metadata. */
 export class ConfigIndex {
   private readonly levels: Record<Level, ScopeMap> = {
@@ -173,7 +221,11 @@ export class ConfigIndex {
   };
   private count = 0;
   /** How many slots set each key; keys() is the union of these and the metadata keys. */
-  private readonly keyRefs = new Map<string, number>();
+  private readonly keyRefs = new Map<string, KeyRef>();
+  /** Bumped whenever a scope map is created or dropped: cached resolve plans then refresh. */
+  private scopeEpoch = 0;
+  /** One frozen context per directory user, made on first request. */
+  private contexts = new Map<string, PlannedContext>();
   private sortedKeys: string[] | null = null;
 
   private dir: Directory = { tenants: [], departments: [], groups: [], users: [] };
@@ -241,12 +293,17 @@ export class ConfigIndex {
         keys = new Map();
         scopes.set(e.scope, keys);
       }
+      let ref = refs.get(e.key);
+      if (ref === undefined) {
+        ref = { key: e.key, refs: 0 };
+        refs.set(e.key, ref);
+      }
       const before = keys.size;
-      keys.set(e.key, e);
+      keys.set(ref.key, e);
       // A repeated slot replaces the earlier entry and must not be counted twice.
       if (keys.size !== before) {
         index.count++;
-        refs.set(e.key, (refs.get(e.key) ?? 0) + 1);
+        ref.refs++;
       }
     }
     return index;
@@ -260,19 +317,24 @@ export class ConfigIndex {
     if (keys === undefined) {
       keys = new Map();
       scopes.set(entry.scope, keys);
+      this.scopeEpoch++;
     }
-    if (!keys.has(entry.key)) {
+    let ref = this.keyRefs.get(entry.key);
+    if (ref === undefined) {
+      ref = { key: entry.key, refs: 0 };
+      this.keyRefs.set(entry.key, ref);
+      if (!this.meta.has(entry.key)) this.sortedKeys = null;
+    }
+    if (!keys.has(ref.key)) {
       this.count++;
-      const refs = this.keyRefs.get(entry.key) ?? 0;
-      this.keyRefs.set(entry.key, refs + 1);
-      if (refs === 0 && !this.meta.has(entry.key)) this.sortedKeys = null;
+      ref.refs++;
     }
-    keys.set(entry.key, entry);
+    keys.set(ref.key, entry);
     if (entry.level === 'user' && this.userByKey !== null) {
-      let users = this.userByKey.get(entry.key);
+      let users = this.userByKey.get(ref.key);
       if (users === undefined) {
         users = new Map();
-        this.userByKey.set(entry.key, users);
+        this.userByKey.set(ref.key, users);
       }
       users.set(entry.scope, entry);
     }
@@ -286,7 +348,10 @@ export class ConfigIndex {
     const scopes = this.levels[slot.level];
     const keys = scopes.get(slot.scope);
     if (keys === undefined || !keys.delete(slot.key)) return;
-    if (keys.size === 0) scopes.delete(slot.scope);
+    if (keys.size === 0) {
+      scopes.delete(slot.scope);
+      this.scopeEpoch++;
+    }
     if (slot.level === 'user' && this.userByKey !== null) {
       const users = this.userByKey.get(slot.key);
       if (users !== undefined && users.delete(slot.scope) && users.size === 0) {
@@ -294,10 +359,8 @@ export class ConfigIndex {
       }
     }
     this.count--;
-    const refs = (this.keyRefs.get(slot.key) ?? 1) - 1;
-    if (refs > 0) {
-      this.keyRefs.set(slot.key, refs);
-    } else {
+    const ref = this.keyRefs.get(slot.key);
+    if (ref === undefined || --ref.refs <= 0) {
       this.keyRefs.delete(slot.key);
       if (!this.meta.has(slot.key)) this.sortedKeys = null;
     }
@@ -369,6 +432,7 @@ export class ConfigIndex {
     const byId = new Map<string, DirectoryUser>();
     for (const u of dir.users) byId.set(u.id, u);
     this.usersById = byId;
+    this.contexts = new Map();
     this.membersByTenant = null;
     this.membersByDepartment = null;
     this.membersByGroup = null;
@@ -379,18 +443,69 @@ export class ConfigIndex {
     return this.usersById.get(userId);
   }
 
-  /** The resolution context of a directory user; throws StrataError('not_found') for an unknown id. */
+  /**
+   * The resolution context of a directory user; throws StrataError('not_found') for an unknown id.
+   * The context is frozen and shared by every caller until the directory is replaced.
+   */
   userContext(userId: string): UserContext {
+    const cached = this.contexts.get(userId);
+    if (cached !== undefined) return cached;
     const u = this.usersById.get(userId);
     if (u === undefined) {
       throw new StrataError('not_found', `No user '${userId}' in the directory.`);
     }
-    return {
+    const ctx: PlannedContext = {
       userId: u.id,
       tenantId: u.tenantId,
       department: u.tenantId === null ? null : u.department,
-      groups: [...u.groups],
+      groups: Object.freeze([...u.groups]) as string[],
     };
+    Object.defineProperty(ctx, PLAN, { value: this.makePlan(ctx), enumerable: false });
+    this.contexts.set(userId, Object.freeze(ctx));
+    return ctx;
+  }
+
+  /** A fresh plan for a context (its epoch is stale, so the first use fills in the maps). */
+  private makePlan(ctx: UserContext): ResolvePlan {
+    const tenantId = ctx.tenantId ?? null;
+    const department = ctx.department ?? null;
+    const groups = distinctGroups(ctx.groups ?? [])
+      .slice()
+      .reverse();
+    return {
+      owner: this,
+      epoch: -1,
+      tenantId,
+      tenant: undefined,
+      departmentScope:
+        tenantId !== null && department !== null ? `${tenantId}/${department}` : null,
+      department: undefined,
+      groups,
+      groupKeys: new Array<Map<string, ConfigEntry> | undefined>(groups.length),
+      userId: ctx.userId ?? null,
+      user: undefined,
+    };
+  }
+
+  /**
+   * The context's plan with its scope maps current. Contexts made elsewhere (ad hoc, or by
+   * another index, as when comparing a snapshot with a changed copy) get a one-off plan.
+   */
+  private planFor(ctx: PlannedContext): ResolvePlan {
+    const cached = ctx[PLAN];
+    const plan = cached !== undefined && cached.owner === this ? cached : this.makePlan(ctx);
+    if (plan.epoch !== this.scopeEpoch) {
+      const levels = this.levels;
+      plan.tenant = plan.tenantId === null ? undefined : levels.tenant.get(plan.tenantId);
+      plan.department =
+        plan.departmentScope === null ? undefined : levels.department.get(plan.departmentScope);
+      for (let i = 0; i < plan.groups.length; i++) {
+        plan.groupKeys[i] = levels.group.get(plan.groups[i]!);
+      }
+      plan.user = plan.userId === null ? undefined : levels.user.get(plan.userId);
+      plan.epoch = this.scopeEpoch;
+    }
+    return plan;
   }
 
   /** Directory users whose resolution a value at (level, scope) can affect (global: everyone). */
@@ -463,6 +578,7 @@ export class ConfigIndex {
 
   /** Resolves one key for a context, with the full chain. */
   resolve(key: string, ctx: UserContext): RawResolution {
+    const plan = this.planFor(ctx);
     const chain: RawLink[] = [];
     const legacy = this.legacy;
     if (legacy !== null) {
@@ -476,25 +592,18 @@ export class ConfigIndex {
         shadowed: false,
       });
     }
-    const levels = this.levels;
-    this.pushLink(chain, 'global', '', levels.global.get('')?.get(key));
-    const tenantId = ctx.tenantId;
-    if (tenantId !== null && tenantId !== undefined) {
-      this.pushLink(chain, 'tenant', tenantId, levels.tenant.get(tenantId)?.get(key));
-      if (ctx.department !== null && ctx.department !== undefined) {
-        const scope = `${tenantId}/${ctx.department}`;
-        this.pushLink(chain, 'department', scope, levels.department.get(scope)?.get(key));
+    pushLink(chain, 'global', '', this.levels.global.get('')?.get(key));
+    if (plan.tenantId !== null) {
+      pushLink(chain, 'tenant', plan.tenantId, plan.tenant?.get(key));
+      if (plan.departmentScope !== null) {
+        pushLink(chain, 'department', plan.departmentScope, plan.department?.get(key));
       }
     }
-    const groups = distinctGroups(ctx.groups ?? []);
-    for (let i = groups.length - 1; i >= 0; i--) {
-      const g = groups[i]!;
-      this.pushLink(chain, 'group', g, levels.group.get(g)?.get(key));
+    const groups = plan.groups;
+    for (let i = 0; i < groups.length; i++) {
+      pushLink(chain, 'group', groups[i]!, plan.groupKeys[i]?.get(key));
     }
-    if (ctx.userId !== null && ctx.userId !== undefined) {
-      this.pushLink(chain, 'user', ctx.userId, levels.user.get(ctx.userId)?.get(key));
-    }
-
+    if (plan.userId !== null) pushLink(chain, 'user', plan.userId, plan.user?.get(key));
     return settleChain(key, chain, this.meta.get(key));
   }
 
@@ -661,22 +770,6 @@ export class ConfigIndex {
     }
     if (prefix === undefined || prefix === '') return [...this.sortedKeys];
     return this.sortedKeys.filter((k) => k.startsWith(prefix));
-  }
-
-  private pushLink(
-    chain: RawLink[],
-    level: Level,
-    scope: string,
-    e: ConfigEntry | undefined,
-  ): void {
-    chain.push({
-      level,
-      scope,
-      entry: e ?? null,
-      value: e === undefined ? null : e.value,
-      winner: false,
-      shadowed: false,
-    });
   }
 
   /** The cached merge of default, legacy, global, tenant and department for a context. */

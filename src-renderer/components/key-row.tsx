@@ -1,11 +1,9 @@
 /** One key in the Level editor: its input, status, chips, actions and (on demand) its chain. */
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
 import CircularProgress from '@mui/material/CircularProgress';
-import Stack from '@mui/material/Stack';
-import Typography from '@mui/material/Typography';
-import { useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react';
+import type { SxProps, Theme } from '@mui/material/styles';
+import { memo, useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react';
 import type { SlotKeyView } from '../../src-main/contract/contract.js';
 import { describeSource, environmentTone, isSecret, labelFor, valueTypeFor } from '../lib/forms.js';
 import { useShallow } from 'zustand/react/shallow';
@@ -13,12 +11,87 @@ import { useStrata } from '../store/store.js';
 import { ChainView } from './chain-view.js';
 import { controlFor, KeyInput } from './key-input.js';
 
+/**
+ * Every row is styled by this one object (class selectors inside): a row mounts one styled
+ * element instead of a dozen MUI Typography/Stack/Button components, which made switching
+ * tenants and filtering keys slow. The buttons follow MUI's button look (text, outlined,
+ * contained, small) from the theme.
+ */
+const ROW_SX: SxProps<Theme> = (theme) => ({
+  border: 1,
+  borderColor: 'divider',
+  borderRadius: 1,
+  p: 1.5,
+  display: 'flex',
+  flexDirection: 'column',
+  gap: 1,
+  '&.key-row-focused': { borderColor: 'primary.main' },
+  '& .key-row-line': { display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1 },
+  '& .key-row-title': { ...theme.typography.subtitle2, m: 0 },
+  '& .key-row-key': {
+    ...theme.typography.caption,
+    fontFamily: 'monospace',
+    color: 'text.secondary',
+  },
+  '& .key-row-help': { ...theme.typography.body2, m: 0, color: 'text.secondary' },
+  '& .key-row-status': { ...theme.typography.caption, color: 'text.secondary' },
+  '& .key-row-revealed': {
+    ...theme.typography.body2,
+    m: 0,
+    fontFamily: 'monospace',
+    wordBreak: 'break-all',
+  },
+  '& .key-row-button': {
+    ...theme.typography.button,
+    // The theme's small buttons: no capitals, 0.8125rem.
+    textTransform: 'none',
+    fontSize: '0.8125rem',
+    boxSizing: 'border-box',
+    minWidth: 64,
+    px: '5px',
+    py: '4px',
+    border: 0,
+    borderRadius: `${theme.shape.borderRadius}px`,
+    bgcolor: 'transparent',
+    color: 'primary.main',
+    cursor: 'pointer',
+    transition: theme.transitions.create(['background-color', 'border-color']),
+    '&:hover': { bgcolor: 'action.hover' },
+    '&:focus-visible': { outline: 2, outlineColor: 'primary.main', outlineOffset: 2 },
+    '&.outlined': {
+      px: '9px',
+      py: '3px',
+      border: '1px solid color-mix(in srgb, currentColor 50%, transparent)',
+    },
+    '&.contained': {
+      px: '10px',
+      bgcolor: 'primary.main',
+      color: 'primary.contrastText',
+      boxShadow: theme.shadows[2],
+      '&:hover': { bgcolor: 'primary.dark' },
+    },
+    '&.warning': { color: 'warning.main' },
+    '&.secondary': { color: 'secondary.main' },
+    '&:disabled': {
+      color: 'action.disabled',
+      cursor: 'default',
+      pointerEvents: 'none',
+      boxShadow: 'none',
+      '&.outlined': { borderColor: 'action.disabledBackground' },
+      '&.contained': { bgcolor: 'action.disabledBackground' },
+    },
+  },
+});
+
 function shorten(value: string, max = 80): string {
   return value.length > max ? `${value.slice(0, max)}…` : value;
 }
 
-/** A key row. */
-export function KeyRow({ item }: { item: SlotKeyView }): ReactNode {
+/**
+ * A key row. Memoised: a row re-renders only when its item (a new slot) or its own store entries
+ * change, not whenever the editor around it does (typing in the key filter, another row's edit).
+ */
+export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): ReactNode {
   const key = item.key;
   const titleId = useId();
   const ref = useRef<HTMLDivElement>(null);
@@ -102,23 +175,14 @@ export function KeyRow({ item }: { item: SlotKeyView }): ReactNode {
         e.preventDefault();
         if (dirty && !error && !busy && !needReason()) void actions.save(key, reasonOrNull);
       }}
-      sx={{
-        border: 1,
-        borderColor: focused ? 'primary.main' : 'divider',
-        borderRadius: 1,
-        p: 1.5,
-        display: 'flex',
-        flexDirection: 'column',
-        gap: 1,
-      }}
+      className={focused ? 'key-row-focused' : undefined}
+      sx={ROW_SX}
     >
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
-        <Typography id={titleId} variant="subtitle2" component="h4">
+      <div className="key-row-line">
+        <h4 id={titleId} className="key-row-title">
           {label}
-        </Typography>
-        <Typography variant="caption" sx={{ fontFamily: 'monospace' }} color="text.secondary">
-          {key}
-        </Typography>
+        </h4>
+        <span className="key-row-key">{key}</span>
         {overridden ? <Chip size="small" color="warning" label="Overridden" /> : null}
         {entry?.staged ? <Chip size="small" color="info" label="Staged" /> : null}
         {entry?.locked ? <Chip size="small" color="error" label="Locked" /> : null}
@@ -126,11 +190,9 @@ export function KeyRow({ item }: { item: SlotKeyView }): ReactNode {
           <Chip size="small" color="error" variant="outlined" label="Locked above" />
         ) : null}
         {secret ? <Chip size="small" variant="outlined" label="Secret" /> : null}
-      </Stack>
+      </div>
       {meta?.helpText || meta?.description ? (
-        <Typography variant="body2" color="text.secondary">
-          {meta.helpText ?? meta.description}
-        </Typography>
+        <p className="key-row-help">{meta.helpText ?? meta.description}</p>
       ) : null}
       <KeyInput
         label={label}
@@ -144,64 +206,73 @@ export function KeyRow({ item }: { item: SlotKeyView }): ReactNode {
         disabled={busy}
         onChange={(v) => actions.setInput(key, v)}
       />
-      <Typography variant="caption" color="text.secondary">
-        {status}
-      </Typography>
+      <span className="key-row-status">{status}</span>
       {revealed !== undefined ? (
-        <Typography
-          variant="body2"
-          aria-label={`Revealed value of ${label}`}
-          sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }}
-        >
+        <p className="key-row-revealed" aria-label={`Revealed value of ${label}`}>
           {revealed}
-        </Typography>
+        </p>
       ) : null}
-      <Stack direction="row" spacing={1} sx={{ flexWrap: 'wrap', alignItems: 'center' }}>
-        <Button type="submit" variant="contained" disabled={!dirty || !!error || busy}>
+      <div className="key-row-line">
+        <button
+          type="submit"
+          className="key-row-button contained"
+          disabled={!dirty || !!error || busy}
+        >
           Save
-        </Button>
-        <Button
-          variant="outlined"
+        </button>
+        <button
+          type="button"
+          className="key-row-button outlined"
           disabled={!dirty || !!error || busy}
           onClick={() => void actions.stageInput(key, reasonOrNull)}
         >
           Stage
-        </Button>
-        <Button variant="text" disabled={!dirty || busy} onClick={() => actions.resetInput(key)}>
+        </button>
+        <button
+          type="button"
+          className="key-row-button"
+          disabled={!dirty || busy}
+          onClick={() => actions.resetInput(key)}
+        >
           Reset
-        </Button>
-        <Button
-          variant="outlined"
-          color="warning"
+        </button>
+        <button
+          type="button"
+          className="key-row-button outlined warning"
           disabled={!entry || busy}
           onClick={() => {
             if (!needReason()) void actions.removeOverride(key, reasonOrNull);
           }}
         >
           Remove override
-        </Button>
-        <Button
-          variant="text"
+        </button>
+        <button
+          type="button"
+          className="key-row-button"
           onClick={() => void actions.toggleChain(key)}
           aria-expanded={!!chain}
         >
           {chain ? 'Hide chain' : 'Show chain'}
-        </Button>
+        </button>
         {secret && entry ? (
           revealed !== undefined ? (
-            <Button variant="text" onClick={() => actions.hide(key)}>
+            <button type="button" className="key-row-button" onClick={() => actions.hide(key)}>
               Hide value
-            </Button>
+            </button>
           ) : (
-            <Button variant="text" color="secondary" onClick={() => void actions.reveal(key)}>
+            <button
+              type="button"
+              className="key-row-button secondary"
+              onClick={() => void actions.reveal(key)}
+            >
               Reveal
-            </Button>
+            </button>
           )
         ) : null}
         {busy ? <CircularProgress size={16} aria-label="Working" /> : null}
-      </Stack>
+      </div>
       {chain === 'loading' ? <CircularProgress size={16} aria-label="Loading chain" /> : null}
       {chain && chain !== 'loading' ? <ChainView resolution={chain} /> : null}
     </Box>
   );
-}
+});

@@ -2,10 +2,12 @@
  * Level editor: the keys of the selected slot grouped by category in collapsible sections, each
  * with a form generated from configuration_metadata. Long sections are virtualised and closed
  * sections are not mounted, so a slot with hundreds of keys stays light.
+ *
+ * Speed: switching slots keeps the previous slot's rows mounted (dimmed, inert) until the new
+ * slot arrives, so React patches rows in place instead of tearing down and rebuilding every
+ * section; sections are plain disclosure headings rather than MUI Accordions; the key filter is
+ * deferred, so typing stays responsive while the list catches up.
  */
-import Accordion from '@mui/material/Accordion';
-import AccordionDetails from '@mui/material/AccordionDetails';
-import AccordionSummary from '@mui/material/AccordionSummary';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import FormControlLabel from '@mui/material/FormControlLabel';
@@ -15,7 +17,16 @@ import Switch from '@mui/material/Switch';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import Button from '@mui/material/Button';
-import { useMemo, useState, type ReactNode } from 'react';
+import {
+  memo,
+  useDeferredValue,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
+import type { SlotView } from '../../src-main/contract/contract.js';
 import { isValidKey } from '../../src-main/core/keys.js';
 import {
   VALUE_TYPES,
@@ -26,6 +37,7 @@ import {
 import { groupByCategory, labelFor, sectionTitle, type Section } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { KeyRow } from './key-row.js';
+import { afterPaint } from './virtual-list.js';
 import { VirtualList } from './virtual-list.js';
 
 /** A heading for a slot: "Department Medical (mercy_hospital/medical)". */
@@ -46,70 +58,133 @@ export function slotTitle(level: Level, scope: string, dir: Directory | null): s
   return name ? `${levelName} ${name} (${scope})` : `${levelName} ${scope}`;
 }
 
-function SectionPanel({ section, open }: { section: Section; open: boolean }): ReactNode {
+// One styled element per section header (the heading); its parts are styled from here.
+const HEADER_SX = {
+  m: 0,
+  fontSize: 'inherit',
+  '& > button': {
+    all: 'unset',
+    boxSizing: 'border-box',
+    display: 'flex',
+    alignItems: 'center',
+    width: '100%',
+    minHeight: 48,
+    px: 2,
+    cursor: 'pointer',
+    '&:hover': { bgcolor: 'action.hover' },
+    '&:focus-visible': { outline: 2, outlineColor: 'primary.main', outlineOffset: -2 },
+  },
+  '& .section-title': { fontWeight: 600, mr: 2 },
+  '& .section-count': { typography: 'body2', color: 'text.secondary', flex: 1 },
+} as const;
+
+function SectionPanelView({ section, open }: { section: Section; open: boolean }): ReactNode {
   const setSectionOpen = useStrata((s) => s.setSectionOpen);
   const setHere = section.items.filter((i) => i.entry).length;
+  const bodyId = `section-${section.category}`;
   return (
-    <Accordion
-      expanded={open}
-      onChange={(_e, expanded) => setSectionOpen(section.category, expanded)}
-      disableGutters
-      slotProps={{ transition: { unmountOnExit: true } }}
-    >
-      <AccordionSummary
-        expandIcon={<span aria-hidden="true">▾</span>}
-        aria-controls={`section-${section.category}`}
-      >
-        <Typography component="h3" sx={{ fontWeight: 600, mr: 2 }}>
-          {sectionTitle(section.category)}
-        </Typography>
-        <Typography variant="body2" color="text.secondary">
-          {section.items.length} key{section.items.length === 1 ? '' : 's'}
-          {setHere ? `, ${setHere} set here` : ''}
-        </Typography>
-      </AccordionSummary>
-      <AccordionDetails id={`section-${section.category}`}>
-        {section.items.length <= 40 ? (
-          <Stack spacing={1}>
-            {section.items.map((item) => (
-              <KeyRow key={item.key} item={item} />
-            ))}
-          </Stack>
-        ) : (
-          <VirtualList
-            items={section.items}
-            estimateSize={180}
-            height={640}
-            threshold={0}
-            getKey={(i) => i.key}
-            renderItem={(item) => (
-              <Box sx={{ pb: 1 }}>
-                <KeyRow item={item} />
-              </Box>
-            )}
-          />
-        )}
-      </AccordionDetails>
-    </Accordion>
+    <Box sx={{ borderBottom: 1, borderColor: 'divider' }}>
+      <Box component="h3" sx={HEADER_SX}>
+        <button
+          type="button"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          onClick={() => setSectionOpen(section.category, !open)}
+        >
+          <span className="section-title">{sectionTitle(section.category)}</span>
+          <span className="section-count">
+            {section.items.length} key{section.items.length === 1 ? '' : 's'}
+            {setHere ? `, ${setHere} set here` : ''}
+          </span>
+          <span aria-hidden="true">{open ? '▴' : '▾'}</span>
+        </button>
+      </Box>
+      {open ? (
+        <Box id={bodyId} sx={{ px: 2, pb: 2 }}>
+          {section.items.length <= 40 ? (
+            <Stack spacing={1}>
+              {section.items.map((item) => (
+                <KeyRow key={item.key} item={item} />
+              ))}
+            </Stack>
+          ) : (
+            <VirtualList
+              items={section.items}
+              estimateSize={180}
+              height={640}
+              threshold={0}
+              getKey={(i) => i.key}
+              renderItem={(item) => (
+                <Box sx={{ pb: 1 }}>
+                  <KeyRow item={item} />
+                </Box>
+              )}
+            />
+          )}
+        </Box>
+      ) : null}
+    </Box>
   );
 }
 
-/** A form to set a key this slot does not list yet. */
-function AddKey(): ReactNode {
+/** Same section when its items are the same objects (items are shared between slot loads). */
+function sameSection(
+  a: { section: Section; open: boolean },
+  b: { section: Section; open: boolean },
+): boolean {
+  if (a.open !== b.open || a.section.category !== b.section.category) return false;
+  const x = a.section.items;
+  const y = b.section.items;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+const SectionPanel = memo(SectionPanelView, sameSection);
+
+/**
+ * The slot to show: the loaded one, else (while the next one loads) the one shown last, so its
+ * rows stay mounted and are patched in place when the new slot arrives.
+ */
+function useShownSlot(slot: SlotView | null, loading: boolean): SlotView | null {
+  const last = useRef<SlotView | null>(null);
+  if (slot !== null) last.current = slot;
+  else if (!loading) last.current = null;
+  return slot ?? last.current;
+}
+
+/** Search text per slot item (key and label, lower case), computed once per slot. */
+function useSearchText(
+  slot: SlotView | null,
+  metaByKey: Parameters<typeof groupByCategory>[1],
+): Map<string, string> {
+  return useMemo(() => {
+    const text = new Map<string, string>();
+    for (const i of slot?.items ?? []) {
+      text.set(i.key, `${i.key}\n${labelFor(i.key, metaByKey[i.key])}`.toLowerCase());
+    }
+    return text;
+  }, [slot, metaByKey]);
+}
+
+/** A form to set a key this slot does not list yet (memoised: it has no props). */
+const AddKey = memo(function AddKey(): ReactNode {
   const addKey = useStrata((s) => s.addKey);
   const reason = useStrata((s) => s.changeReason);
-  const slot = useStrata((s) => s.slot);
-  const listed = useMemo(() => new Set(slot?.items.map((i) => i.key)), [slot]);
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [valueType, setValueType] = useState<ValueType>('string');
   const trimmed = key.trim();
+  // A boolean, not the slot: loading another slot must not re-render this form.
+  const listed = useStrata(
+    (s) => trimmed !== '' && (s.slot?.items.some((i) => i.key === trimmed) ?? false),
+  );
   const keyError =
     trimmed === ''
       ? null
       : !isValidKey(trimmed)
         ? 'Use letters, digits, _ and -, with dots between parts (e.g. fax.backend.provider).'
-        : listed.has(trimmed)
+        : listed
           ? 'This key is already listed below; edit it there.'
           : null;
   return (
@@ -163,7 +238,40 @@ function AddKey(): ReactNode {
       </Button>
     </Stack>
   );
-}
+});
+
+/** Filter, reason and "only set here": memoised so slot changes do not re-render its fields. */
+const EditorToolbar = memo(function EditorToolbar(): ReactNode {
+  const keyFilter = useStrata((s) => s.keyFilter);
+  const setKeyFilter = useStrata((s) => s.setKeyFilter);
+  const onlySetHere = useStrata((s) => s.onlySetHere);
+  const setOnlySetHere = useStrata((s) => s.setOnlySetHere);
+  const changeReason = useStrata((s) => s.changeReason);
+  const setChangeReason = useStrata((s) => s.setChangeReason);
+  return (
+    <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+      <TextField
+        label="Filter keys"
+        value={keyFilter}
+        onChange={(e) => setKeyFilter(e.target.value)}
+        sx={{ minWidth: 220 }}
+      />
+      <TextField
+        label="Reason for changes"
+        value={changeReason}
+        onChange={(e) => setChangeReason(e.target.value)}
+        sx={{ minWidth: 260, flex: 1 }}
+        slotProps={{ htmlInput: { maxLength: 1000 } }}
+      />
+      <FormControlLabel
+        control={
+          <Switch checked={onlySetHere} onChange={(e) => setOnlySetHere(e.target.checked)} />
+        }
+        label="Only keys set here"
+      />
+    </Stack>
+  );
+});
 
 /** The Level editor landmark. */
 export function LevelEditor(): ReactNode {
@@ -174,28 +282,37 @@ export function LevelEditor(): ReactNode {
   const slotError = useStrata((s) => s.slotError);
   const metaByKey = useStrata((s) => s.metaByKey);
   const keyFilter = useStrata((s) => s.keyFilter);
-  const setKeyFilter = useStrata((s) => s.setKeyFilter);
   const onlySetHere = useStrata((s) => s.onlySetHere);
-  const setOnlySetHere = useStrata((s) => s.setOnlySetHere);
-  const changeReason = useStrata((s) => s.changeReason);
-  const setChangeReason = useStrata((s) => s.setChangeReason);
   const openSections = useStrata((s) => s.openSections);
+  const shown = useShownSlot(slot, slotStatus === 'loading');
+  const stale = shown !== null && shown !== slot;
+  // Typing updates the field at once; the filtered sections follow as a deferred render.
+  const filter = useDeferredValue(keyFilter);
+  const searchText = useSearchText(shown, metaByKey);
 
   const sections = useMemo(() => {
-    if (!slot) return [];
-    const q = keyFilter.trim().toLowerCase();
-    const items = slot.items.filter(
-      (i) =>
-        (!onlySetHere || i.entry) &&
-        (!q ||
-          i.key.toLowerCase().includes(q) ||
-          labelFor(i.key, metaByKey[i.key]).toLowerCase().includes(q)),
-    );
+    if (!shown) return [];
+    const q = filter.trim().toLowerCase();
+    const items =
+      !q && !onlySetHere
+        ? shown.items
+        : shown.items.filter(
+            (i) => (!onlySetHere || i.entry) && (!q || searchText.get(i.key)!.includes(q)),
+          );
     return groupByCategory(items, metaByKey);
-  }, [slot, keyFilter, onlySetHere, metaByKey]);
+  }, [shown, filter, onlySetHere, metaByKey, searchText]);
   const total = sections.reduce((n, s) => n + s.items.length, 0);
   // Small slots open every section; big ones open only the first until asked.
   const defaultOpen = (index: number): boolean => total <= 60 || index === 0;
+
+  // A performance mark once a tenant's keys are on screen (after the frame that paints them).
+  const painted = slot !== null && slotStatus === 'ready' ? slot : null;
+  useLayoutEffect(() => {
+    if (painted === null || painted.level !== 'tenant') return;
+    return afterPaint(() =>
+      performance.mark('strata:tenant-keys-shown', { detail: { scope: painted.scope } }),
+    );
+  }, [painted]);
 
   return (
     <Box
@@ -206,31 +323,15 @@ export function LevelEditor(): ReactNode {
       <Typography variant="h5" component="h2">
         {slotTitle(selected.level, selected.scope, directory)}
       </Typography>
-      <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
-        <TextField
-          label="Filter keys"
-          value={keyFilter}
-          onChange={(e) => setKeyFilter(e.target.value)}
-          sx={{ minWidth: 220 }}
-        />
-        <TextField
-          label="Reason for changes"
-          value={changeReason}
-          onChange={(e) => setChangeReason(e.target.value)}
-          sx={{ minWidth: 260, flex: 1 }}
-          slotProps={{ htmlInput: { maxLength: 1000 } }}
-        />
-        <FormControlLabel
-          control={
-            <Switch checked={onlySetHere} onChange={(e) => setOnlySetHere(e.target.checked)} />
-          }
-          label="Only keys set here"
-        />
-      </Stack>
+      <EditorToolbar />
       <AddKey />
       {slotStatus === 'loading' ? <LinearProgress aria-label="Loading keys" /> : null}
       {slotError ? <Alert severity="error">{slotError}</Alert> : null}
-      <Box sx={{ overflow: 'auto', flex: 1, minHeight: 0 }}>
+      <Box
+        aria-busy={stale || undefined}
+        inert={stale || undefined}
+        sx={{ overflow: 'auto', flex: 1, minHeight: 0, opacity: stale ? 0.5 : 1 }}
+      >
         {slot && sections.length === 0 ? (
           <Typography color="text.secondary" sx={{ p: 2 }}>
             {keyFilter || onlySetHere ? 'No keys match.' : 'No keys yet.'}

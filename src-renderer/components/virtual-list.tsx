@@ -71,3 +71,22 @@ export function VirtualList<T>(props: VirtualListProps<T>): ReactNode {
   }
   return <Virtualised {...props} />;
 }
+
+/**
+ * Runs `fn` once the next frame has been painted (a frame callback, then a task after it), for
+ * performance marks that must not fire before the state they announce is on screen. Returns a
+ * cancel function (an effect cleanup).
+ */
+export function afterPaint(fn: () => void): () => void {
+  if (typeof requestAnimationFrame !== 'function' || typeof performance.mark !== 'function') {
+    return () => undefined;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const frame = requestAnimationFrame(() => {
+    timer = setTimeout(fn, 0);
+  });
+  return () => {
+    cancelAnimationFrame(frame);
+    if (timer !== undefined) clearTimeout(timer);
+  };
+}

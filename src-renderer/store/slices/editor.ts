@@ -1,6 +1,6 @@
 /** Level editor slice: the selected slot's keys, unsaved inputs, chains and reveals. */
 import type { Resolution } from '../../../src-main/core/types.js';
-import type { SlotKeyView } from '../../../src-main/contract/contract.js';
+import type { SlotKeyView, SlotView } from '../../../src-main/contract/contract.js';
 import { checkValue, isSecret, labelFor, valueTypeFor } from '../../lib/forms.js';
 import { call, errorMessage } from '../call.js';
 import type { EditorSlice, SliceCreator, StrataState } from '../types.js';
@@ -13,6 +13,37 @@ function without<T>(record: Record<string, T>, key: string): Record<string, T> {
   const next = { ...record };
   delete next[key];
   return next;
+}
+
+/** Deep equality of two JSON values (slot items are plain JSON from the service). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * The new slot with every item equal to one of the previous slot's items replaced by that
+ * previous object. Rows are memoised on their item, so moving between tenants re-renders only
+ * the keys whose values differ (most keys inherit the same global value everywhere).
+ */
+export function shareSlotItems(previous: SlotView | null, next: SlotView): SlotView {
+  if (previous === null || previous.items.length === 0) return next;
+  const before = new Map<string, SlotKeyView>();
+  for (const item of previous.items) before.set(item.key, item);
+  const items = next.items.map((item) => {
+    const old = before.get(item.key);
+    return old !== undefined && sameJson(old, item) ? old : item;
+  });
+  return { ...next, items };
 }
 
 /** A chain for the global slot, which no context resolves on its own. */
@@ -58,6 +89,8 @@ function globalChain(item: SlotKeyView): Resolution {
 
 /** Creates the editor slice. */
 export const createEditorSlice: SliceCreator<EditorSlice> = (set, get, deps) => {
+  // The last slot loaded: select() clears `slot`, but its items can still be shared.
+  let lastSlot: SlotView | null = null;
   const slotLabel = (): string => {
     const { level, scope } = get().selected;
     return scope ? `${level} ${scope}` : level;
@@ -90,9 +123,11 @@ export const createEditorSlice: SliceCreator<EditorSlice> = (set, get, deps) => 
       const { level, scope } = get().selected;
       set({ slotStatus: 'loading', slotError: null });
       try {
-        const slot = await call(deps, 'config:slot', { level, scope });
+        const fresh = await call(deps, 'config:slot', { level, scope });
         const now = get().selected;
         if (now.level !== level || now.scope !== scope) return;
+        const slot = shareSlotItems(get().slot ?? lastSlot, fresh);
+        lastSlot = slot;
         set({ slot, slotStatus: 'ready' });
         // Open chains stay open and show fresh values.
         const open = Object.keys(get().chains);

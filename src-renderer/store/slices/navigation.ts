@@ -10,9 +10,12 @@ export const createNavigationSlice: SliceCreator<NavigationSlice> = (set, get) =
   async select(level, scope) {
     const current = get().selected;
     if (current.level === level && current.scope === scope && get().slot) return;
+    // One update for the selection and the loading state: each store update re-renders the editor.
     set({
       selected: { level, scope },
       slot: null,
+      slotStatus: 'loading',
+      slotError: null,
       inputs: {},
       fieldErrors: {},
       chains: {},
