@@ -312,6 +312,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     );
   });
 
+  // A browser (or a test client) keeps idle connections open longer than Node's 5 s default; when
+  // the server closes one just as the client reuses it, the request fails with ECONNRESET. Keep
+  // idle loopback connections for a minute instead (headersTimeout must stay above it).
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => {

@@ -161,6 +161,7 @@ export function pushJson(out: PushOutcome): Record<string, unknown> {
     applied: out.applied,
     directory: out.directory,
     metadata: out.metadata,
+    template_applications: out.applications,
     no_op: out.noop,
     skipped: out.skipped,
     base_refreshed: out.baseRefreshed,

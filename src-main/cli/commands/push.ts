@@ -100,6 +100,7 @@ Examples:
         const extra = [
           out.directory > 0 ? `${out.directory} directory row(s)` : '',
           out.metadata > 0 ? `${out.metadata} metadata key(s)` : '',
+          out.applications > 0 ? `${out.applications} template application(s)` : '',
         ].filter(Boolean);
         io.stdout(
           `Pushed ${out.applied} change(s)${extra.length > 0 ? ` and ${extra.join(' and ')}` : ''} to ${out.target}${env} as push ${out.pushId}` +
