@@ -24,6 +24,7 @@ import { securityErrorFromPg } from './access.js';
 import { DraftWorkspace } from './draft-workspace.js';
 import { loadBuiltinTemplates } from './template-files.js';
 import type { TemplateApplication } from './template-types.js';
+import { writeApplications } from './push-templates.js';
 
 /**
  * Field of template_data that keeps the earlier versions of a template. template_data stays the
@@ -332,22 +333,7 @@ async function writePostgres(
     );
     if (set.directory) await insertDirectory(client, set.directory);
     await applyChanges(client, set.changes, ctx.operator);
-    const apps = set.applications ?? [];
-    if (apps.length > 0) {
-      await client.query(
-        `INSERT INTO template_applications (template_name, version, level, scope, applied_by)
-         SELECT t, v, l, s, $5::text FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS u(t, v, l, s)
-         ON CONFLICT (template_name, level, scope) DO UPDATE SET version = EXCLUDED.version,
-           applied_at = now(), applied_by = EXCLUDED.applied_by`,
-        [
-          apps.map((a) => a.template),
-          apps.map((a) => a.version),
-          apps.map((a) => a.level),
-          apps.map((a) => a.scope),
-          ctx.operator,
-        ],
-      );
-    }
+    await writeApplications(client, set.applications ?? [], ctx.operator);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
