@@ -6,18 +6,16 @@
  * PRODUCTION. The password is in no file of the data folder afterwards (the browser transport
  * keeps it in memory only). Screenshots 40-* go to test-artifacts/screenshots/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type ServiceBridge } from '../../src-main/bridge/server.js';
 import { MemoryVault } from '../../src-main/services/connection-profiles.js';
 import { dropTestDatabases } from '../helpers/pg.js';
+import { buildConsole, editor, launchChromium, openPage, SETUP_TIMEOUT, shot } from './harness.js';
 import { openPostgresDemo, openSqliteDemo, tempDir } from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = resolve('test-artifacts/screenshots');
 const temp = tempDir('strata-connections-e2e-');
 const webDir = join(temp.dir, 'web');
 const dataDir = join(temp.dir, 'data');
@@ -27,8 +25,7 @@ let password: string;
 let url: string;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
   const pgDemo = await openPostgresDemo();
   await pgDemo.service.close();
   const u = new URL(pgDemo.db);
@@ -36,22 +33,13 @@ beforeAll(async () => {
   u.password = '';
   url = u.toString();
   const start = await openSqliteDemo(temp.dir);
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  await buildConsole(webDir);
   bridge = await startBridgeForService(start.service, {
     staticDir: webDir,
     name: 'Local demo',
     connections: { dataDir, vault: new MemoryVault(), env: start.env },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 180_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await browser?.close();
@@ -59,18 +47,6 @@ afterAll(async () => {
   await dropTestDatabases();
   temp.cleanup();
 });
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 function allBytes(dir: string): string {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -81,10 +57,7 @@ function allBytes(dir: string): string {
 
 describe('Connections', () => {
   it('creates, tests and opens a PostgreSQL profile; the banner shows PRODUCTION', async () => {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(bridge.url);
+    const { page, errors } = await openPage(browser, bridge.url);
     await page.getByRole('heading', { name: 'Global', level: 2 }).waitFor();
     const banner = page.getByRole('status', { name: 'Environment' });
     await expect.poll(() => banner.innerText()).toMatch(/Unlabelled environment\s+Draft workspace/);
@@ -141,8 +114,7 @@ describe('Connections', () => {
       .toMatch(/^PRODUCTION: changes here reach live systems/);
     expect(await banner.innerText()).toMatch(/Mercy production · Live database: postgres:\/\//);
     await page.getByRole('heading', { name: 'Global', level: 2 }).waitFor();
-    await page
-      .getByRole('region', { name: 'Level editor' })
+    await editor(page)
       .getByRole('progressbar', { name: 'Loading keys' })
       .waitFor({ state: 'detached' });
     await shot(page, '43-opened-production');

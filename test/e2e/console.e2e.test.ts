@@ -4,85 +4,42 @@
  * open the demo, edit a tenant value, see the department below override it, preview users,
  * stage, plan and push. Screenshots of each main screen go to test-artifacts/screenshots/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
 import type { ConfigService } from '../../src-main/services/types.js';
 import { dropTestDatabases } from '../helpers/pg.js';
-import { openPostgresDemo, openSqliteDemo, tempDir } from './workspace-fixtures.js';
+import {
+  buildConsole,
+  editor,
+  keyGroup,
+  launchChromium,
+  openConsole,
+  selectSlot,
+  SETUP_TIMEOUT,
+  shot,
+} from './harness.js';
+import {
+  labelEnvironment,
+  openPostgresDemo,
+  openSqliteDemo,
+  tempDir,
+} from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = resolve('test-artifacts/screenshots');
 const temp = tempDir('strata-e2e-');
 const webDir = join(temp.dir, 'web');
 let browser: Browser;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  mkdirSync(SHOTS, { recursive: true });
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 180_000);
+  browser = await launchChromium();
+  await buildConsole(webDir);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await browser?.close();
   temp.cleanup();
 });
-
-/** Opens the console at the bridge URL and waits for the workspace to load. */
-async function openConsole(bridge: Bridge): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(bridge.url);
-  await page.getByRole('region', { name: 'Level editor' }).waitFor();
-  await page.getByRole('heading', { name: 'Global', level: 2 }).waitFor();
-  return { page, errors };
-}
-
-function editor(page: Page) {
-  return page.getByRole('region', { name: 'Level editor' });
-}
-
-function keyGroup(page: Page, name: string) {
-  return editor(page).getByRole('group', { name, exact: true });
-}
-
-async function selectSlot(page: Page, scope: string, heading: string): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Navigator' })
-    .locator(`[data-scope="${scope}"]`)
-    .click();
-  await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
-  await editor(page)
-    .getByRole('progressbar', { name: 'Loading keys' })
-    .waitFor({ state: 'detached' });
-}
-
-/** Saves a screenshot once finite animations (drawer and dialog transitions) have finished. */
-async function shot(page: Page, name: string): Promise<void> {
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 describe('console over a SQLite demo workspace', () => {
   let service: ConfigService;
@@ -99,7 +56,7 @@ describe('console over a SQLite demo workspace', () => {
   });
 
   it('opens the demo with every landmark and forgets the token from the address bar', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     await expect.poll(() => page.url()).toBe(`${bridge.origin}/`);
     for (const name of ['Level editor', 'Effective preview']) {
       expect(await page.getByRole('region', { name }).isVisible()).toBe(true);
@@ -119,7 +76,7 @@ describe('console over a SQLite demo workspace', () => {
   });
 
   it('edits a tenant value and shows the Overridden chip at the department below', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     await selectSlot(page, 'mercy_hospital', 'Tenant Mercy Hospital (mercy_hospital)');
     const theme = keyGroup(page, 'Theme');
     await theme.getByRole('combobox', { name: 'Theme' }).selectOption('business');
@@ -152,7 +109,7 @@ describe('console over a SQLite demo workspace', () => {
   });
 
   it('refuses an invalid value inline and changes nothing', async () => {
-    const { page } = await openConsole(bridge);
+    const { page } = await openConsole(browser, bridge.url);
     const uploads = keyGroup(page, 'Maximum upload size (MB)');
     const input = uploads.getByRole('textbox', { name: 'Maximum upload size (MB)' });
     await input.fill('lots');
@@ -168,7 +125,7 @@ describe('console over a SQLite demo workspace', () => {
   });
 
   it('previews a user with each value and its source, and compares two users', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     const preview = page.getByRole('region', { name: 'Effective preview' });
     await preview.getByRole('combobox', { name: 'Preview user' }).fill('Alex');
     await page.getByRole('option', { name: 'Dr. Alex Kim (user123)' }).click();
@@ -191,7 +148,7 @@ describe('console over a SQLite demo workspace', () => {
   });
 
   it('jumps with the command palette, shows the audit log and the dark theme', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     await page.keyboard.press('Control+k');
     const search = page.getByRole('combobox', { name: 'Jump to a key, tenant or user' });
     await search.fill('general');
@@ -224,12 +181,7 @@ describe('console over PostgreSQL labelled production', () => {
 
   beforeAll(async () => {
     ({ service, db } = await openPostgresDemo());
-    const client = new pg.Client({ connectionString: db });
-    await client.connect();
-    await client.query(
-      "INSERT INTO strata_settings (key, value) VALUES ('environment', 'production') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-    );
-    await client.end();
+    await labelEnvironment(db, 'production');
     bridge = await startBridgeForService(service, { staticDir: webDir });
   });
 
@@ -240,7 +192,7 @@ describe('console over PostgreSQL labelled production', () => {
   });
 
   it('shows production in red and writes a tenant value live, with a reason', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     const banner = page.getByRole('status', { name: 'Environment' });
     expect(await banner.innerText()).toMatch(/^PRODUCTION/);
     expect(await banner.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(
@@ -291,7 +243,7 @@ describe('console over PostgreSQL labelled production', () => {
   });
 
   it('stages a change, plans it and pushes it after typing the environment', async () => {
-    const { page, errors } = await openConsole(bridge);
+    const { page, errors } = await openConsole(browser, bridge.url);
     await selectSlot(page, 'general_hospital', 'Tenant General Hospital (general_hospital)');
     const terms = keyGroup(page, 'Terminology');
     await terms.getByRole('combobox', { name: 'Terminology' }).selectOption('standard');

@@ -5,19 +5,25 @@
  * user's configuration; a legacy file attached in hybrid mode. Built console in Chromium,
  * served by the web bridge in-process.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import dotenv from 'dotenv';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
 import type { StrataConfigService } from '../../src-main/services/config-service.js';
 import type { ConfigService } from '../../src-main/services/types.js';
+import {
+  buildConsole,
+  editor,
+  launchChromium,
+  openPage,
+  SETUP_TIMEOUT,
+  shot,
+  type OpenedPage,
+} from './harness.js';
 import { openSqliteDemo, tempDir } from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = resolve('test-artifacts/screenshots');
 const ENV_FIXTURES = resolve('test/fixtures/env');
 const temp = tempDir('strata-env-e2e-');
 const webDir = join(temp.dir, 'web');
@@ -26,21 +32,11 @@ let service: ConfigService;
 let bridge: Bridge;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  mkdirSync(SHOTS, { recursive: true });
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
+  await buildConsole(webDir);
   ({ service } = await openSqliteDemo(temp.dir));
   bridge = await startBridgeForService(service, { staticDir: webDir });
-}, 180_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await bridge?.close();
@@ -49,13 +45,11 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-async function openConsole(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(bridge.url);
-  await page.getByRole('region', { name: 'Level editor' }).waitFor();
-  return { page, errors };
+/** Opens the console; the drop tests need only the level editor on screen. */
+async function openConsole(): Promise<OpenedPage> {
+  const opened = await openPage(browser, bridge.url);
+  await editor(opened.page).waitFor();
+  return opened;
 }
 
 /** A fixture's bytes, as they are on disk. */
@@ -108,7 +102,7 @@ describe('importing .env files into a draft by drag and drop', () => {
       true,
     );
     expect(await w.getByRole('radio', { name: 'Import faxbot-legacy.env' }).isChecked()).toBe(true);
-    await page.screenshot({ path: join(SHOTS, 'env-01-dropped-files.png') });
+    await shot(page, 'env-01-dropped-files');
 
     // Mapping: the seed's table, lower-case otherwise; the admin renames one key.
     await w.getByRole('button', { name: 'Next' }).click();
@@ -150,7 +144,7 @@ describe('importing .env files into a draft by drag and drop', () => {
     expect(await page.content()).not.toContain('pk_live_0123456789abcdef');
     await w.getByRole('checkbox', { name: 'Import PUBLIC_URL' }).uncheck();
     await w.getByRole('textbox', { name: 'Reason (recorded after the file name)' }).fill('phase 1');
-    await page.screenshot({ path: join(SHOTS, 'env-02-preview.png') });
+    await shot(page, 'env-02-preview');
 
     // Stage: exactly the ticked rows, the file name in the reason.
     const stageButton = w.getByRole('button', { name: /^Stage \d+ changes?$/ });
@@ -173,7 +167,7 @@ describe('importing .env files into a draft by drag and drop', () => {
     const history = await service.history({ key: 'fax.timeout_seconds' });
     expect(history[0]!.reason).toBe('Imported from faxbot-legacy.env: phase 1');
     expect((await service.info()).stagedCount).toBe(count);
-    await page.screenshot({ path: join(SHOTS, 'env-03-staged.png') });
+    await shot(page, 'env-03-staged');
     await w.getByRole('button', { name: 'Close' }).click();
     expect(errors).toEqual([]);
     await page.close();
@@ -230,7 +224,7 @@ describe('export and hybrid mode', () => {
     );
     const res = await service.resolve('legacy_only_flag', { userId: 'dr_house' });
     expect(res).toMatchObject({ value: 'on', level: 'env_legacy' });
-    await page.screenshot({ path: join(SHOTS, 'env-04-legacy.png') });
+    await shot(page, 'env-04-legacy');
     await legacy.getByRole('button', { name: 'Detach' }).click();
     await legacy.getByText('No legacy file is attached.').waitFor();
     expect(errors).toEqual([]);
@@ -268,7 +262,7 @@ describe('export and hybrid mode', () => {
       expect(r.via).toBe('console');
       expect(r.reason).toMatch(/: INC-9: fax gateway rebuild$/);
     }
-    await page.screenshot({ path: join(SHOTS, 'env-05-export-secrets.png') });
+    await shot(page, 'env-05-export-secrets');
     expect(errors).toEqual([]);
     await page.close();
   });

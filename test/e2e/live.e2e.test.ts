@@ -3,19 +3,24 @@
  * database. A value saved in one arrives in the other within a second through LISTEN/NOTIFY
  * (services/live.ts) and the contract's events stream, without any reload.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
 import { openService } from '../../src-main/services/config-service.js';
 import type { ConfigService } from '../../src-main/services/types.js';
 import { dropTestDatabases } from '../helpers/pg.js';
+import {
+  buildConsole,
+  keyGroup,
+  launchChromium,
+  openConsole,
+  selectSlot,
+  SETUP_TIMEOUT,
+} from './harness.js';
 import { openPostgresDemo, tempDir } from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /**
  * How long a change may take to reach the other console's page. The service-level budget of one
  * second is asserted in test/integration/live-console.test.ts; in the browser the same path also
@@ -32,26 +37,17 @@ let second: ConfigService;
 let bridges: Bridge[] = [];
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+  browser = await launchChromium();
   const opened = await openPostgresDemo();
   db = opened.db;
   first = opened.service;
   second = await openService({ db, operator: 'superadmin', env: opened.env });
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  await buildConsole(webDir);
   bridges = [
     await startBridgeForService(first, { staticDir: webDir }),
     await startBridgeForService(second, { staticDir: webDir }),
   ];
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 180_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await browser?.close();
@@ -78,41 +74,19 @@ async function listening(): Promise<number> {
   }
 }
 
-async function openConsole(bridge: Bridge): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(bridge.url);
-  await page.getByRole('region', { name: 'Level editor' }).waitFor();
-  await page.getByRole('heading', { name: 'Global', level: 2 }).waitFor();
-  return { page, errors };
-}
-
 function themeOf(page: Page) {
-  return page
-    .getByRole('region', { name: 'Level editor' })
-    .getByRole('group', { name: 'Theme', exact: true });
+  return keyGroup(page, 'Theme');
 }
 
 async function selectMercy(page: Page): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Navigator' })
-    .locator('[data-scope="mercy_hospital"]')
-    .click();
-  await page
-    .getByRole('heading', { name: 'Tenant Mercy Hospital (mercy_hospital)', level: 2 })
-    .waitFor();
-  await page
-    .getByRole('region', { name: 'Level editor' })
-    .getByRole('progressbar', { name: 'Loading keys' })
-    .waitFor({ state: 'detached' });
+  await selectSlot(page, 'mercy_hospital', 'Tenant Mercy Hospital (mercy_hospital)');
 }
 
 describe('two console sessions on the same PostgreSQL database', () => {
   it('shows a value saved in one console in the other within a second', async () => {
     await vi.waitFor(async () => expect(await listening()).toBe(2), { timeout: 10_000 });
-    const a = await openConsole(bridges[0]!);
-    const b = await openConsole(bridges[1]!);
+    const a = await openConsole(browser, bridges[0]!.url);
+    const b = await openConsole(browser, bridges[1]!.url);
     await selectMercy(a.page);
     await selectMercy(b.page);
     const before = await themeOf(b.page).getByRole('combobox', { name: 'Theme' }).inputValue();

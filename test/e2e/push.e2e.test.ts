@@ -6,21 +6,26 @@
  * the environment with a reason, and the audit log shows the push id. Impact and guardrails are
  * shown for a further staged change. Screenshots 30-* go to test-artifacts/screenshots/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
 import { openService } from '../../src-main/services/config-service.js';
 import { pullDraft } from '../../src-main/services/draft-pull.js';
 import type { ConfigService } from '../../src-main/services/types.js';
 import { dropTestDatabases } from '../helpers/pg.js';
-import { openPostgresDemo, tempDir } from './workspace-fixtures.js';
+import {
+  buildConsole,
+  editor,
+  keyGroup,
+  launchChromium,
+  openConsole,
+  selectSlot,
+  SETUP_TIMEOUT,
+  shot,
+} from './harness.js';
+import { labelEnvironment, openPostgresDemo, tempDir } from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = resolve('test-artifacts/screenshots');
 const temp = tempDir('strata-push-e2e-');
 const webDir = join(temp.dir, 'web');
 let browser: Browser;
@@ -34,36 +39,21 @@ let bridge: Bridge;
 let env: Record<string, string | undefined>;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
   const opened = await openPostgresDemo();
   db = opened.db;
   env = opened.env;
   other = opened.service;
-  const client = new pg.Client({ connectionString: db });
-  await client.connect();
-  await client.query(
-    "INSERT INTO strata_settings (key, value) VALUES ('environment', 'production') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-  );
-  await client.end();
+  await labelEnvironment(db, 'production');
   // A pulled draft records its source without the password; plan, push and live read PGPASSWORD.
   previousPassword = process.env.PGPASSWORD;
   process.env.PGPASSWORD = decodeURIComponent(new URL(db).password);
   const file = join(temp.dir, 'prod-draft.sqlite');
   await pullDraft(db, file);
   draft = await openService({ db: file, operator: 'superadmin', env: opened.env });
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
+  await buildConsole(webDir);
   bridge = await startBridgeForService(draft, { staticDir: webDir });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-}, 180_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await browser?.close();
@@ -75,47 +65,6 @@ afterAll(async () => {
   else process.env.PGPASSWORD = previousPassword;
   temp.cleanup();
 });
-
-async function openConsole(): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(bridge.url);
-  await page.getByRole('region', { name: 'Level editor' }).waitFor();
-  await page.getByRole('heading', { name: 'Global', level: 2 }).waitFor();
-  return { page, errors };
-}
-
-function editor(page: Page) {
-  return page.getByRole('region', { name: 'Level editor' });
-}
-
-function keyGroup(page: Page, name: string) {
-  return editor(page).getByRole('group', { name, exact: true });
-}
-
-async function selectSlot(page: Page, scope: string, heading: string): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Navigator' })
-    .locator(`[data-scope="${scope}"]`)
-    .click();
-  await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
-  await editor(page)
-    .getByRole('progressbar', { name: 'Loading keys' })
-    .waitFor({ state: 'detached' });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.evaluate(() =>
-    Promise.all(
-      document
-        .getAnimations()
-        .filter((a) => a.effect?.getTiming().iterations !== Infinity)
-        .map((a) => a.finished.catch(() => undefined)),
-    ),
-  );
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 async function stageTheme(page: Page, value: string, reason: string): Promise<void> {
   await selectSlot(page, 'mercy_hospital', 'Tenant Mercy Hospital (mercy_hospital)');
@@ -131,7 +80,7 @@ async function stageTheme(page: Page, value: string, reason: string): Promise<vo
 
 describe('console over a draft pulled from PostgreSQL (production)', () => {
   it('stages, sees a conflict arrive live, keeps mine, pushes and shows the audit row', async () => {
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(browser, bridge.url);
     expect(await page.getByRole('status', { name: 'Environment' }).innerText()).toMatch(
       /pulled from/,
     );
@@ -207,7 +156,7 @@ describe('console over a draft pulled from PostgreSQL (production)', () => {
   });
 
   it('shows the impact of a staged change and the guardrails grouped by rule', async () => {
-    const { page, errors } = await openConsole();
+    const { page, errors } = await openConsole(browser, bridge.url);
     await stageTheme(page, 'medical', 'INC-2003 impact check');
     await page.getByRole('button', { name: 'Impact', exact: true }).click();
     const impact = page.getByRole('region', { name: 'Impact' });

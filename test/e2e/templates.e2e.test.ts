@@ -6,19 +6,24 @@
  * stage a template upgrade, and bulk-edit every department of a tenant. Screenshots go to
  * test-artifacts/screenshots/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { build } from 'vite';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type Bridge } from '../../src-main/bridge/server.js';
 import type { StrataConfigService } from '../../src-main/services/config-service.js';
 import { templateServiceFor } from '../../src-main/services/template-service.js';
 import type { ConfigService } from '../../src-main/services/types.js';
+import {
+  buildConsole,
+  editor,
+  launchChromium,
+  openPage,
+  SETUP_TIMEOUT,
+  shot,
+  type OpenedPage,
+} from './harness.js';
 import { openSqliteDemo, tempDir } from './workspace-fixtures.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = resolve('test-artifacts/screenshots');
 const temp = tempDir('strata-e2e-tpl-');
 const webDir = join(temp.dir, 'web');
 let browser: Browser;
@@ -26,21 +31,11 @@ let service: ConfigService;
 let bridge: Bridge;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
-  mkdirSync(SHOTS, { recursive: true });
-  await build({
-    configFile: resolve('src-renderer/vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir: webDir, emptyOutDir: true },
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await launchChromium();
+  await buildConsole(webDir);
   ({ service } = await openSqliteDemo(temp.dir));
   bridge = await startBridgeForService(service, { staticDir: webDir });
-}, 180_000);
+}, SETUP_TIMEOUT);
 
 afterAll(async () => {
   await bridge?.close();
@@ -50,17 +45,16 @@ afterAll(async () => {
 });
 
 /** Opens the console and the Templates dialog on one of its tabs. */
-async function openTemplates(tab: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(bridge.url);
-  await page.getByRole('region', { name: 'Level editor' }).waitFor();
+async function openTemplates(tab: string): Promise<OpenedPage> {
+  // The template screenshots have always been 1000 px high, the other suites' 950.
+  const opened = await openPage(browser, bridge.url, { width: 1500, height: 1000 });
+  const { page } = opened;
+  await editor(page).waitFor();
   await page.getByRole('button', { name: 'Templates', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Templates' });
   await dialog.waitFor();
   await dialog.getByRole('tab', { name: tab }).click();
-  return { page, errors };
+  return opened;
 }
 
 function dialog(page: Page) {
@@ -69,10 +63,6 @@ function dialog(page: Page) {
 
 async function next(page: Page): Promise<void> {
   await dialog(page).getByRole('button', { name: 'Next', exact: true }).click();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
 describe('template tools in the console (SQLite demo workspace)', () => {

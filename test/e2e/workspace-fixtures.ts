@@ -51,3 +51,17 @@ export async function openPostgresDemo(
   await loadDemo(db, { env });
   return { service: await openService({ db, operator, env }), db, env };
 }
+
+/** Labels a PostgreSQL database's environment (e.g. production), as an admin's setup would. */
+export async function labelEnvironment(db: string, environment: string): Promise<void> {
+  const client = new pg.Client({ connectionString: db });
+  await client.connect();
+  try {
+    await client.query(
+      "INSERT INTO strata_settings (key, value) VALUES ('environment', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+      [environment],
+    );
+  } finally {
+    await client.end();
+  }
+}
