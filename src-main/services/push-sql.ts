@@ -647,6 +647,11 @@ export async function applyPush(store: PostgresStore, tx: PushTransaction): Prom
     await client.query('BEGIN');
     // A push waits for rows another transaction holds, but not forever.
     await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+    // The UPDATE and DELETE statements join their unnest() arrays to the level table on its
+    // unique (scope, key) index. With the default random_page_cost (4, a spinning disk) the
+    // planner prefers hashing the whole table (hundreds of thousands of rows) over a few thousand
+    // index lookups into pages that are in memory; 1.1 prices them as they are.
+    await client.query('SET LOCAL random_page_cost = 1.1');
     await client.query(
       "SELECT set_config('strata.operator', $1, true), set_config('strata.reason', $2, true), set_config('strata.push_id', $3, true)",
       [tx.operator, tx.reason ?? '', tx.pushId],
