@@ -9,6 +9,7 @@ import { useMemo, useRef, type ReactNode } from 'react';
 import type { StrataClient } from '../../../src-main/contract/client.js';
 import { connect } from '../../api/transport.js';
 import { useStrata } from '../../store/store.js';
+import { workspaceKey } from '../connections/connections-slice.js';
 import { DropTarget } from './drop-target.js';
 import { EnvImportProvider, useEnvImport } from './env-import-context.js';
 import { createEnvImportStore } from './env-import-store.js';
@@ -73,8 +74,18 @@ function Features(): ReactNode {
   );
 }
 
-/** Mounts the .env features; `client` is for tests (default: this page's connection). */
+/**
+ * Mounts the .env features; `client` is for tests (default: this page's connection). A preview
+ * describes the workspace it was computed against, so when the console switches workspace (a
+ * connection opened here or in another window) the features start over with a fresh store:
+ * nothing dropped for one database can be staged into another.
+ */
 export function EnvImport(props: { client?: StrataClient | null }): ReactNode {
+  const workspace = useStrata((s) => (s.currentWorkspace ? workspaceKey(s.currentWorkspace) : ''));
+  return <EnvImportForWorkspace key={workspace} client={props.client} />;
+}
+
+function EnvImportForWorkspace(props: { client?: StrataClient | null }): ReactNode {
   const notify = useStrata((s) => s.notify);
   const loadSlot = useStrata((s) => s.loadSlot);
   const loadPreview = useStrata((s) => s.loadPreview);
