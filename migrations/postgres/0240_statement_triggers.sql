@@ -16,8 +16,8 @@
 --     statement touched (old and new rows), once per scope, and refuse the whole statement with
 --     the first reason. A mapped super_admin is checked for malformed scopes only, set-based.
 --   * Values. AFTER STATEMENT validation (strata_20_validate_ins/_upd) checks every new row
---     against its type and its key's configuration_metadata in ONE query (metadata read once per
---     distinct key), with the sentences of strata_value_problem().
+--     against its type and its key's configuration_metadata in ONE query (metadata read and
+--     decoded once per distinct key), with the sentences of strata_value_problem().
 --   * Audit chain. The audit trigger of each config table now writes its rows already chained:
 --     it takes the chain lock, reads the head, draws seq in key order and computes every row's
 --     hash with an ordered running aggregate over seq (strata_audit_chain_agg), in the same
@@ -219,6 +219,10 @@ END $$;
 -- strata_value_problem() for every new row of a statement at once. Metadata is read once per
 -- distinct key; the rules are tried in the same order with the same sentences. Conditions that
 -- guard a cast are never NULL, because AND goes on evaluating after a NULL operand.
+-- The CTEs are MATERIALIZED on purpose: inlined, the rules were decoded again for every row, and
+-- the final LIMIT 1 (stop at the first problem) made the planner pick nested loops comparing
+-- every row with every key on the bet that a problem turns up early; on a valid push none does.
+-- Materialized, each key's rules are decoded once and every row is checked once via hash joins.
 CREATE FUNCTION strata_validate_statement() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   lvl text := TG_ARGV[0];
@@ -231,7 +235,7 @@ DECLARE
   bad record;
 BEGIN
   EXECUTE format($q$
-    WITH meta AS (
+    WITH meta AS MATERIALIZED (
       -- Each key's rules, decoded once: per row only comparisons remain.
       SELECT m.key, m.value_type::text AS mtype, m.input_type::text AS minput,
              coalesce(r.rules->'required' = 'true'::jsonb, false) OR coalesce(m.is_required, false) AS req,
@@ -254,10 +258,10 @@ BEGIN
                                       THEN coalesce(m.validation_rules, '{}'::jsonb) ELSE '{}'::jsonb END AS rules) r
       WHERE m.key IN (SELECT DISTINCT x.key FROM new_rows x)
     ),
-    keys AS (
+    keys AS MATERIALIZED (
       SELECT k.key, strata_is_secret_key(k.key) AS secret FROM (SELECT DISTINCT x.key FROM new_rows x) k
     ),
-    checked AS (
+    checked AS MATERIALIZED (
       SELECT n.key::text AS key, %s AS scope,
         CASE
           WHEN n.encrypted THEN CASE
@@ -342,9 +346,12 @@ CREATE AGGREGATE strata_audit_chain_agg(text, text) (
 );
 
 -- One field of the canonical text of an audit row (0120): '<characters>:<text>;' or '~;' for NULL.
+-- Every operator in the body is immutable (the length is cast to text before it is concatenated;
+-- integer || text is only STABLE), so the planner inlines it into the audit INSERT instead of
+-- calling a SQL function ten times per row.
 CREATE FUNCTION strata_audit_field(v text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(char_length(v) || ':' || v || ';', '~;')
+  SELECT coalesce(char_length(v)::text || ':' || v || ';', '~;')
 $$;
 
 -- Rows inserted by the audit trigger below arrive chained; only direct inserts (trigger depth 0,

@@ -1,5 +1,5 @@
 /**
- * Migration 0250 and the push transaction after it: the audit field function is inlined and
+ * Migrations 0240 and 0250 and the push transaction after them: the audit field function is inlined and
  * returns exactly the canonical text the chain is computed from, the set-based validation still
  * refuses one bad row among thousands with its sentence, config_audit is keyed by seq, and a
  * push of thousands of updates and creates leaves one audit and one history row per change, a
