@@ -5,15 +5,11 @@
  * push of thousands of updates and creates leaves one audit and one history row per change, a
  * chain that verifies, and no planner setting behind on the pooled connection.
  */
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src-main/services/audit-verify.js';
-import { pullDraft } from '../../src-main/services/draft-pull.js';
 import { pushDraft } from '../../src-main/services/push-service.js';
 import { PostgresStore } from '../../src-main/store/postgres-store.js';
-import { SqliteStore } from '../../src-main/store/sqlite-store.js';
-import type { StoredChange } from '../../src-main/store/store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import {
   createLoginRole,
@@ -22,7 +18,7 @@ import {
   urlAs,
   withClient,
 } from './security-support.js';
-import { migratedPg, tempDir } from './service-fixtures.js';
+import { draftWithBulkChanges, migratedPg, tempDir } from './service-fixtures.js';
 
 let url = '';
 let rootUrl = '';
@@ -194,40 +190,12 @@ describe('config_audit and config_history after 0250', () => {
 
   it('a push of 2,000 updates and 2,000 creates: one audit and one history row each, chain intact', async () => {
     const n = 2000;
-    await withClient(url, (c) =>
-      c.query(
-        `INSERT INTO config_tenant (tenant_id, key, value) SELECT 'mercy', 'push.' || lpad(i::text, 5, '0'), 'v0'
-         FROM generate_series(1, $1::int) i`,
-        [n],
-      ),
-    );
-    const file = join(tempDir('strata-pushspeed-'), 'draft.sqlite');
-    await pullDraft(url, file);
-    const draft = SqliteStore.open(file);
-    try {
-      const staged: StoredChange[] = [];
-      for (let i = 1; i <= n; i++) {
-        const key = `push.${String(i).padStart(5, '0')}`;
-        for (const [k, v] of [
-          [key, 'v1'],
-          [`${key}.new`, 'n1'],
-        ] as const) {
-          staged.push({
-            level: 'tenant',
-            scope: 'mercy',
-            key: k,
-            action: 'set',
-            value: v,
-            valueType: 'string',
-            encrypted: false,
-            locked: false,
-          });
-        }
-      }
-      await draft.write(staged, { operator: 'root', reason: 'bulk' });
-    } finally {
-      await draft.close();
-    }
+    const file = await draftWithBulkChanges(url, {
+      tenant: 'mercy',
+      prefix: 'push',
+      n,
+      dir: tempDir('strata-pushspeed-'),
+    });
     const out = await pushDraft(file, { to: rootUrl, reason: 'bulk' });
     expect(out).toMatchObject({ status: 'applied', applied: 2 * n });
     const audit = await withClient(url, async (c) =>

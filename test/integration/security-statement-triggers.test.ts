@@ -5,14 +5,10 @@
  * audit trigger verifies after a 10,000-change push, and a row tampered with in the middle of
  * one statement's rows is found.
  */
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src-main/services/audit-verify.js';
-import { pullDraft } from '../../src-main/services/draft-pull.js';
 import { pushDraft } from '../../src-main/services/push-service.js';
-import { SqliteStore } from '../../src-main/store/sqlite-store.js';
-import type { StoredChange } from '../../src-main/store/store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import {
   createLoginRole,
@@ -21,7 +17,7 @@ import {
   urlAs,
   withClient,
 } from './security-support.js';
-import { migratedPg, tempDir } from './service-fixtures.js';
+import { draftWithBulkChanges, migratedPg, tempDir } from './service-fixtures.js';
 
 let url = '';
 let rootUrl = '';
@@ -363,39 +359,12 @@ describe('rights, once per statement', () => {
 describe('the audit chain after a 10,000-change push', () => {
   it('verifies, and finds a row tampered with in the middle of one statement', async () => {
     const n = 5000;
-    await withClient(url, (c) =>
-      c.query(
-        `INSERT INTO config_tenant (tenant_id, key, value) SELECT 'general', 'bulk.' || lpad(i::text, 5, '0'), 'v0' FROM generate_series(1, $1::int) i`,
-        [n],
-      ),
-    );
-    const file = join(tempDir('strata-stmt-'), 'draft.sqlite');
-    await pullDraft(url, file);
-    const draft = SqliteStore.open(file);
-    try {
-      const staged: StoredChange[] = [];
-      for (let i = 1; i <= n; i++) {
-        const key = `bulk.${String(i).padStart(5, '0')}`;
-        for (const [k, v] of [
-          [key, 'v1'],
-          [`${key}.new`, 'n1'],
-        ] as const) {
-          staged.push({
-            level: 'tenant',
-            scope: 'general',
-            key: k,
-            action: 'set',
-            value: v,
-            valueType: 'string',
-            encrypted: false,
-            locked: false,
-          });
-        }
-      }
-      await draft.write(staged, { operator: 'root', reason: 'bulk' });
-    } finally {
-      await draft.close();
-    }
+    const file = await draftWithBulkChanges(url, {
+      tenant: 'general',
+      prefix: 'bulk',
+      n,
+      dir: tempDir('strata-stmt-'),
+    });
     // Pushed as the mapped super_admin: row-level security and every trigger apply.
     const out = await pushDraft(file, { to: rootUrl, reason: 'bulk' });
     expect(out).toMatchObject({ status: 'applied', applied: 2 * n });

@@ -12,7 +12,10 @@ import { loadDemo } from '../../src-main/demo/load-demo.js';
 import { codecChoiceOf } from '../../src-main/services/secret-codec.js';
 import { createCodec } from '../../src-main/secrets/cipher.js';
 import type { SecretCodec } from '../../src-main/secrets/cipher.js';
+import { pullDraft } from '../../src-main/services/draft-pull.js';
 import { migratePostgres } from '../../src-main/store/migrations.js';
+import { SqliteStore } from '../../src-main/store/sqlite-store.js';
+import type { StoredChange } from '../../src-main/store/store.js';
 import { createTestDatabase } from '../helpers/pg.js';
 
 /** Repository root (where bin/strata.js lives). */
@@ -67,6 +70,52 @@ export async function pgQuery<T = Record<string, unknown>>(
   } finally {
     await c.end();
   }
+}
+
+/**
+ * A draft pulled from `url` with 2n staged changes at tenant `tenant`: `n` keys
+ * `<prefix>.00001`... are first set to 'v0' in the database, then the draft sets each to 'v1'
+ * (n updates) and adds `<key>.new` = 'n1' (n creates). Returns the draft file.
+ */
+export async function draftWithBulkChanges(
+  url: string,
+  opts: { tenant: string; prefix: string; n: number; dir: string },
+): Promise<string> {
+  const { tenant, prefix, n } = opts;
+  await pgQuery(
+    url,
+    `INSERT INTO config_tenant (tenant_id, key, value)
+     SELECT $1, $2 || '.' || lpad(i::text, 5, '0'), 'v0' FROM generate_series(1, $3::int) i`,
+    [tenant, prefix, n],
+  );
+  const file = join(opts.dir, 'draft.sqlite');
+  await pullDraft(url, file);
+  const draft = SqliteStore.open(file);
+  try {
+    const staged: StoredChange[] = [];
+    for (let i = 1; i <= n; i++) {
+      const key = `${prefix}.${String(i).padStart(5, '0')}`;
+      for (const [k, v] of [
+        [key, 'v1'],
+        [`${key}.new`, 'n1'],
+      ] as const) {
+        staged.push({
+          level: 'tenant',
+          scope: tenant,
+          key: k,
+          action: 'set',
+          value: v,
+          valueType: 'string',
+          encrypted: false,
+          locked: false,
+        });
+      }
+    }
+    await draft.write(staged, { operator: 'root', reason: 'bulk' });
+  } finally {
+    await draft.close();
+  }
+  return file;
 }
 
 /** Result of one CLI run. */
