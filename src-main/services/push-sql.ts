@@ -29,8 +29,8 @@ import type {
   Slot,
   Tenant,
 } from '../core/types.js';
-import type { PostgresStore } from '../store/postgres-store.js';
-import { entryFromRow, metadataColumns } from '../store/sql-rows.js';
+import { writeMetadataRows, type PostgresStore } from '../store/postgres-store.js';
+import { entryFromRow } from '../store/sql-rows.js';
 import type { EntryRow } from '../store/sql-rows.js';
 import { describeSlot } from '../store/sqlite-store.js';
 import { LEVEL_TABLES } from '../store/store.js';
@@ -550,37 +550,6 @@ async function writeDirectory(
   await replaceMemberships(c, users);
 }
 
-async function createMetadata(c: pg.ClientBase, meta: readonly KeyMetadata[]): Promise<void> {
-  if (meta.length === 0) return;
-  const m = metadataColumns(meta);
-  await c.query(
-    `INSERT INTO configuration_metadata (key, category, config_key, display_name, description, input_type, value_type,
-       validation_rules, default_value, is_required, sort_order, group_name, help_text)
-     SELECT key, category, config_key, display_name, description, input_type, value_type, rules::jsonb, default_value,
-       is_required, sort_order, group_name, help_text
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-       $10::bool[], $11::int[], $12::text[], $13::text[])
-       AS x(key, category, config_key, display_name, description, input_type, value_type, rules, default_value, is_required,
-         sort_order, group_name, help_text)
-     ON CONFLICT (key) DO NOTHING`,
-    [
-      m.key,
-      m.category,
-      m.configKey,
-      m.displayName,
-      m.description,
-      m.inputType,
-      m.valueType,
-      m.rules,
-      m.defaultValue,
-      m.required,
-      m.sortOrder,
-      m.groupName,
-      m.helpText,
-    ],
-  );
-}
-
 /** Translates a database refusal raised inside the push into a StrataError. */
 function refusal(err: unknown): unknown {
   if (err instanceof StrataError || err instanceof PushAlreadyApplied) return err;
@@ -672,7 +641,7 @@ export async function applyPush(store: PostgresStore, tx: PushTransaction): Prom
       await writeDirectory(client, tx.directory, conflicts);
       step(tx.directory.length);
     }
-    await createMetadata(client, tx.metadata);
+    await writeMetadataRows(client, tx.metadata, 'keep');
     const rows: ConfigEntry[] = [];
     const deleted: Slot[] = [];
     for (const level of LEVELS) {

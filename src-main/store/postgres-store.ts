@@ -648,7 +648,15 @@ async function writeDirectoryRows(c: pg.ClientBase, dir: DirectoryUpsert): Promi
   }
 }
 
-async function writeMetadataRows(c: pg.ClientBase, meta: readonly KeyMetadata[]): Promise<void> {
+/**
+ * Writes key metadata in one statement. `existing` says what happens to a key the database
+ * already describes: 'replace' (the store's own writes) or 'keep' (a push adds only what is new).
+ */
+export async function writeMetadataRows(
+  c: pg.ClientBase,
+  meta: readonly KeyMetadata[],
+  existing: 'replace' | 'keep' = 'replace',
+): Promise<void> {
   if (meta.length === 0) return;
   const m = metadataColumns(meta);
   await c.query(
@@ -660,11 +668,15 @@ async function writeMetadataRows(c: pg.ClientBase, meta: readonly KeyMetadata[])
        $10::bool[], $11::int[], $12::text[], $13::text[])
        AS x(key, category, config_key, display_name, description, input_type, value_type, rules, default_value, is_required,
          sort_order, group_name, help_text)
-     ON CONFLICT (key) DO UPDATE SET category = EXCLUDED.category, config_key = EXCLUDED.config_key,
+     ON CONFLICT (key) ${
+       existing === 'keep'
+         ? 'DO NOTHING'
+         : `DO UPDATE SET category = EXCLUDED.category, config_key = EXCLUDED.config_key,
        display_name = EXCLUDED.display_name, description = EXCLUDED.description, input_type = EXCLUDED.input_type,
        value_type = EXCLUDED.value_type, validation_rules = EXCLUDED.validation_rules, default_value = EXCLUDED.default_value,
        is_required = EXCLUDED.is_required, sort_order = EXCLUDED.sort_order, group_name = EXCLUDED.group_name,
-       help_text = EXCLUDED.help_text`,
+       help_text = EXCLUDED.help_text`
+     }`,
     [
       m.key,
       m.category,
