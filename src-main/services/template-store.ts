@@ -6,7 +6,6 @@
  * values, application records) as a unit: live on PostgreSQL, staged in a draft.
  */
 import type pg from 'pg';
-import { categoryOf } from '../core/keys.js';
 import {
   BUILTIN_TEMPLATE_NAMES,
   safeParseTemplate,
@@ -14,11 +13,21 @@ import {
 } from '../core/templates/index.js';
 import type { TemplateDefinition } from '../core/templates/index.js';
 import { LEVELS, StrataError } from '../core/types.js';
-import type { Department, Group, Level, Tenant } from '../core/types.js';
-import { PostgresStore } from '../store/postgres-store.js';
-import { asLevel } from '../store/sql-rows.js';
-import { SqliteStore, assertNoDuplicateSlots, describeSlot } from '../store/sqlite-store.js';
-import { LEVEL_TABLES, slotKey } from '../store/store.js';
+import type { Department, Group, Tenant } from '../core/types.js';
+import {
+  PostgresStore,
+  deleteEntries,
+  selectSlots,
+  upsertEntries,
+} from '../store/postgres-store.js';
+import { asLevel, entryFromRow, type EntryRow } from '../store/sql-rows.js';
+import {
+  SqliteStore,
+  assertNoDuplicateSlots,
+  conflictError,
+  describeSlot,
+} from '../store/sqlite-store.js';
+import { slotKey } from '../store/store.js';
 import type { Store, StoredChange, StoredTemplate, WriteContext } from '../store/store.js';
 import { securityErrorFromPg } from './access.js';
 import { DraftWorkspace } from './draft-workspace.js';
@@ -377,12 +386,6 @@ async function insertDirectory(c: pg.ClientBase, dir: DirectoryCreate): Promise<
   }
 }
 
-function scopeOfRow(level: Level, cols: string[]): string {
-  if (level === 'global') return '';
-  if (level === 'department') return `${cols[0]}/${cols[1]}`;
-  return cols[0]!;
-}
-
 /** Multi-row, version-checked upserts and deletes, one statement per level and kind. */
 async function applyChanges(
   c: pg.ClientBase,
@@ -393,24 +396,12 @@ async function applyChanges(
   for (const level of LEVELS) {
     const mine = changes.filter((x) => x.level === level);
     if (mine.length === 0) continue;
-    const t = LEVEL_TABLES[level];
-    const cols = [...t.scopeColumns, 'key'];
-    const arrays: string[][] = t.scopeColumns.map((_, i) => mine.map((s) => t.split(s.scope)[i]!));
-    arrays.push(mine.map((s) => s.key));
-    const un = arrays.map((_, i) => `$${i + 1}::text[]`).join(', ');
-    const on = cols.map((col) => `c.${col} = u.${col}`).join(' AND ');
-    const locked = await c.query({
-      text: `SELECT ${cols.map((col) => `c.${col}::text`).join(', ')}, c.version
-             FROM ${t.table} c JOIN unnest(${un}) AS u(${cols.join(', ')}) ON ${on} FOR UPDATE OF c`,
-      values: arrays,
-      rowMode: 'array',
-    });
+    const [text, values] = selectSlots(level, mine, true);
+    const locked = await c.query({ text, values, rowMode: 'array' });
     const versions = new Map<string, number>();
-    for (const row of locked.rows as unknown[][]) {
-      const parts = row.map(String);
-      const key = parts[cols.length - 1]!;
-      const scope = scopeOfRow(level, parts.slice(0, t.scopeColumns.length));
-      versions.set(slotKey({ level, scope, key }), Number(row[cols.length]));
+    for (const row of locked.rows as EntryRow[]) {
+      const e = entryFromRow(level, row);
+      versions.set(slotKey(e), e.version);
     }
     for (const ch of mine) {
       if (ch.expectedVersion === undefined) continue;
@@ -418,59 +409,15 @@ async function applyChanges(
         conflicts.push(describeSlot(ch));
     }
     if (conflicts.length > 0) continue;
-    const sets = mine.filter((x) => x.action === 'set');
-    const unsets = mine.filter((x) => x.action === 'unset');
-    if (sets.length > 0) {
-      const names = [...t.scopeColumns, 'key', 'value', 'value_type', 'encrypted', 'locked'];
-      const types = [
-        ...t.scopeColumns.map(() => 'text[]'),
-        'text[]',
-        'text[]',
-        'text[]',
-        'bool[]',
-        'bool[]',
-      ];
-      const values: unknown[] = [
-        ...t.scopeColumns.map((_, i) => sets.map((s) => t.split(s.scope)[i]!)),
-        sets.map((s) => s.key),
-        sets.map((s) => s.value ?? ''),
-        sets.map((s) => s.valueType),
-        sets.map((s) => s.encrypted),
-        sets.map((s) => s.locked),
-      ];
-      if (level === 'global') {
-        names.push('category');
-        types.push('text[]');
-        values.push(sets.map((s) => categoryOf(s.key)));
-      }
-      values.push(operator);
-      const op = `$${values.length}`;
-      await c.query(
-        `INSERT INTO ${t.table} (${names.join(', ')}, created_by, updated_by)
-         SELECT ${names.map((n) => `u.${n}`).join(', ')}, ${op}::text, ${op}::text
-         FROM unnest(${types.map((ty, i) => `$${i + 1}::${ty}`).join(', ')}) AS u(${names.join(', ')})
-         ON CONFLICT (${cols.join(', ')}) DO UPDATE SET value = EXCLUDED.value, value_type = EXCLUDED.value_type,
-           encrypted = EXCLUDED.encrypted, locked = EXCLUDED.locked, updated_by = EXCLUDED.updated_by`,
-        values,
-      );
-    }
-    if (unsets.length > 0) {
-      const del: string[][] = t.scopeColumns.map((_, i) => unsets.map((s) => t.split(s.scope)[i]!));
-      del.push(unsets.map((s) => s.key));
-      await c.query(
-        `DELETE FROM ${t.table} c USING unnest(${del.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${cols.join(', ')})
-         WHERE ${on}`,
-        del,
-      );
-    }
-  }
-  if (conflicts.length > 0) {
-    const shown = conflicts.slice(0, 5).join(', ');
-    const more = conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : '';
-    throw new StrataError(
-      'conflict',
-      `Changed by someone else since you read it: ${shown}${more}; reload and try again.`,
-      { slots: conflicts },
+    await upsertEntries(
+      c,
+      level,
+      mine.filter((x) => x.action === 'set'),
+      operator,
+      false,
     );
+    const unsets = mine.filter((x) => x.action === 'unset');
+    if (unsets.length > 0) await deleteEntries(c, level, unsets);
   }
+  if (conflicts.length > 0) throw conflictError(conflicts);
 }

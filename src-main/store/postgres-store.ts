@@ -485,7 +485,11 @@ async function setWriteContext(client: pg.ClientBase, ctx: WriteContext): Promis
 }
 
 /** SELECT of the given slots of one level (optionally locking them), as [text, values]. */
-function selectSlots(level: Level, slots: readonly Slot[], lock: boolean): [string, unknown[]] {
+export function selectSlots(
+  level: Level,
+  slots: readonly Slot[],
+  lock: boolean,
+): [string, unknown[]] {
   const t = LEVEL_TABLES[level];
   const forUpdate = lock ? ' FOR UPDATE' : '';
   if (level === 'global') {
@@ -506,7 +510,7 @@ function selectSlots(level: Level, slots: readonly Slot[], lock: boolean): [stri
 }
 
 /** Multi-row upsert of set changes of one level; returns the stored rows (EntryRow order). */
-async function upsertEntries(
+export async function upsertEntries(
   client: pg.ClientBase,
   level: Level,
   sets: readonly StoredChange[],
@@ -550,7 +554,8 @@ async function upsertEntries(
   return r.rows as EntryRow[];
 }
 
-async function deleteEntries(
+/** Deletes the unset slots of one level in one statement. */
+export async function deleteEntries(
   client: pg.ClientBase,
   level: Level,
   unsets: readonly StoredChange[],
