@@ -28,8 +28,7 @@ import type {
   Slot,
   Tenant,
 } from '../core/types.js';
-import { metadataColumns } from '../store/sql-rows.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { SqliteStore, writeMetadataRowsSync } from '../store/sqlite-store.js';
 import type { StagedChangeRow } from '../store/sqlite-store.js';
 import { LEVEL_TABLES, slotKey } from '../store/store.js';
 import type { DirectoryUpsert, StoredTemplate, WriteContext } from '../store/store.js';
@@ -933,33 +932,6 @@ function pushRecordOf(r: Record<string, unknown>): DraftPushRecord {
   };
 }
 
-function writeMetadataSync(db: BetterSqlite3.Database, meta: readonly KeyMetadata[]): void {
-  if (meta.length === 0) return;
-  const st = db.prepare(
-    `INSERT INTO configuration_metadata (key, category, config_key, display_name, description, input_type, value_type, validation_rules,
-       default_value, is_required, sort_order, group_name, help_text)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const c = metadataColumns(meta);
-  for (let i = 0; i < meta.length; i++) {
-    st.run(
-      c.key[i],
-      c.category[i],
-      c.configKey[i],
-      c.displayName[i],
-      c.description[i],
-      c.inputType[i],
-      c.valueType[i],
-      c.rules[i],
-      c.defaultValue[i],
-      c.required[i] ? 1 : 0,
-      c.sortOrder[i],
-      c.groupName[i],
-      c.helpText[i],
-    );
-  }
-}
-
 function writeTemplatesSync(
   db: BetterSqlite3.Database,
   templates: readonly StoredTemplate[],
@@ -1005,7 +977,7 @@ function writeBaseRestSync(
 ): void {
   // Every caller has just emptied the directory tables.
   writeDirectoryFreshSync(db, content.directory, at);
-  writeMetadataSync(db, content.metadata);
+  writeMetadataRowsSync(db, content.metadata, 'fail');
   writeTemplatesSync(db, content.templates);
   for (const [k, v] of Object.entries(content.settings ?? {})) {
     if (v === null) db.prepare('DELETE FROM strata_settings WHERE key = ?').run(k);

@@ -617,36 +617,7 @@ export class SqliteStore implements Store {
   }
 
   async writeMetadata(meta: readonly KeyMetadata[]): Promise<void> {
-    this.db.transaction(() => this.writeMetadataSync(meta)).immediate();
-  }
-
-  private writeMetadataSync(meta: readonly KeyMetadata[]): void {
-    const st = this.db.prepare(
-      `INSERT INTO configuration_metadata (key, category, config_key, display_name, description, input_type, value_type, validation_rules, default_value, is_required, sort_order, group_name, help_text)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET category = excluded.category, config_key = excluded.config_key, display_name = excluded.display_name,
-         description = excluded.description, input_type = excluded.input_type, value_type = excluded.value_type,
-         validation_rules = excluded.validation_rules, default_value = excluded.default_value, is_required = excluded.is_required,
-         sort_order = excluded.sort_order, group_name = excluded.group_name, help_text = excluded.help_text`,
-    );
-    const c = metadataColumns(meta);
-    for (let i = 0; i < meta.length; i++) {
-      st.run(
-        c.key[i],
-        c.category[i],
-        c.configKey[i],
-        c.displayName[i],
-        c.description[i],
-        c.inputType[i],
-        c.valueType[i],
-        c.rules[i],
-        c.defaultValue[i],
-        c.required[i] ? 1 : 0,
-        c.sortOrder[i],
-        c.groupName[i],
-        c.helpText[i],
-      );
-    }
+    this.db.transaction(() => writeMetadataRowsSync(this.db, meta)).immediate();
   }
 
   async readTemplates(): Promise<StoredTemplate[]> {
@@ -751,7 +722,7 @@ export class SqliteStore implements Store {
     }
     const run = this.db.transaction(() => {
       this.writeDirectorySync(data.directory, now);
-      this.writeMetadataSync(data.metadata);
+      writeMetadataRowsSync(this.db, data.metadata);
       for (const e of data.entries) {
         const args: unknown[] = [
           ...LEVEL_TABLES[e.level].split(e.scope),
@@ -857,6 +828,48 @@ export function conflictError(slots: readonly string[]): StrataError {
     `Changed by someone else since you read it: ${shown}${more}; reload and try again.`,
     { slots },
   );
+}
+
+/**
+ * Writes key metadata rows. `existing` says what happens to a key the file already describes:
+ * 'replace' (the store's writes) or 'fail' (filling a fresh file, where a repeat is a bug).
+ */
+export function writeMetadataRowsSync(
+  db: BetterSqlite3.Database,
+  meta: readonly KeyMetadata[],
+  existing: 'replace' | 'fail' = 'replace',
+): void {
+  if (meta.length === 0) return;
+  const st = db.prepare(
+    `INSERT INTO configuration_metadata (key, category, config_key, display_name, description, input_type, value_type, validation_rules, default_value, is_required, sort_order, group_name, help_text)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)${
+       existing === 'fail'
+         ? ''
+         : `
+     ON CONFLICT (key) DO UPDATE SET category = excluded.category, config_key = excluded.config_key, display_name = excluded.display_name,
+       description = excluded.description, input_type = excluded.input_type, value_type = excluded.value_type,
+       validation_rules = excluded.validation_rules, default_value = excluded.default_value, is_required = excluded.is_required,
+       sort_order = excluded.sort_order, group_name = excluded.group_name, help_text = excluded.help_text`
+     }`,
+  );
+  const c = metadataColumns(meta);
+  for (let i = 0; i < meta.length; i++) {
+    st.run(
+      c.key[i],
+      c.category[i],
+      c.configKey[i],
+      c.displayName[i],
+      c.description[i],
+      c.inputType[i],
+      c.valueType[i],
+      c.rules[i],
+      c.defaultValue[i],
+      c.required[i] ? 1 : 0,
+      c.sortOrder[i],
+      c.groupName[i],
+      c.helpText[i],
+    );
+  }
 }
 
 /** Refuses a batch that names one slot twice (its outcome would depend on statement order). */
