@@ -6,7 +6,6 @@
  * PRODUCTION. The password is in no file of the data folder afterwards (the browser transport
  * keeps it in memory only). Screenshots 40-* go to test-artifacts/screenshots/.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { MemoryVault } from '../../src-main/services/connection-profiles.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import { buildConsole, editor, launchChromium, openPage, SETUP_TIMEOUT, shot } from './harness.js';
 import { openPostgresDemo, openSqliteDemo, tempDir } from './workspace-fixtures.js';
+import { allBytes } from '../helpers/files.js';
 
 const temp = tempDir('strata-connections-e2e-');
 const webDir = join(temp.dir, 'web');
@@ -47,13 +47,6 @@ afterAll(async () => {
   await dropTestDatabases();
   temp.cleanup();
 });
-
-function allBytes(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name)).toString('latin1'))
-    .join('\n');
-}
 
 describe('Connections', () => {
   it('creates, tests and opens a PostgreSQL profile; the banner shows PRODUCTION', async () => {

@@ -6,7 +6,6 @@
  * `workspace-changed` sent, production only when confirmed), with the password never in an
  * answer, an event or a file.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeForService, type ServiceBridge } from '../../src-main/bridge/server.js';
@@ -16,6 +15,7 @@ import { MemoryVault, testConnection } from '../../src-main/services/connection-
 import type { ConfigService } from '../../src-main/services/types.js';
 import { createTestDatabase, dropTestDatabases } from '../helpers/pg.js';
 import { openPostgresDemo, openSqliteDemo, tempDir } from '../e2e/workspace-fixtures.js';
+import { allBytes } from '../helpers/files.js';
 
 const temp = tempDir('strata-connections-');
 let pgUrl: string;
@@ -45,13 +45,6 @@ afterAll(async () => {
   await dropTestDatabases();
   temp.cleanup();
 });
-
-function allBytes(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name)).toString('latin1'))
-    .join('\n');
-}
 
 describe('testConnection', () => {
   it('connects, reads the schema version and says what the operator may do', async () => {

@@ -21,6 +21,7 @@ import {
 import { cautiousEnvironment } from '../../src-main/bridge/workspace-host.js';
 import type { KeyStoreSafeStorage, StorageBackend } from '../../src-main/electron/key-store.js';
 import { VAULT_FILE, createSecretVault } from '../../src-main/electron/secret-vault.js';
+import { allBytes } from '../helpers/files.js';
 
 const dirs: string[] = [];
 function folder(): string {
@@ -32,14 +33,6 @@ function folder(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** Every byte under a folder, as one string (to grep for a password). */
-function allBytes(dir: string): string {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name)).toString('latin1'))
-    .join('\n');
-}
 
 function keyring(
   backend: StorageBackend = 'gnome_libsecret',
