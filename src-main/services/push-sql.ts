@@ -155,6 +155,33 @@ function slotId(s: Slot): string {
   return `${s.level}\u0000${s.scope}\u0000${s.key}`;
 }
 
+/** A push's config writes by level, each level's by kind: one pass over what may be 10,000s. */
+function writesByLevel(
+  items: readonly PlanItem[],
+): Map<Level, Record<'delete' | 'update' | 'insert', PlanItem[]>> {
+  const out = new Map<Level, Record<'delete' | 'update' | 'insert', PlanItem[]>>();
+  for (const item of items) {
+    if (item.write === null) continue;
+    let mine = out.get(item.level);
+    if (mine === undefined) {
+      mine = { delete: [], update: [], insert: [] };
+      out.set(item.level, mine);
+    }
+    mine[item.write].push(item);
+  }
+  return out;
+}
+
+/**
+ * The items a statement did not reach (production changed after the plan). Each slot is one row
+ * and each row matches at most one item, so a full count means none is missing.
+ */
+function unmatched(items: readonly PlanItem[], reached: readonly Slot[]): PushConflictItem[] {
+  if (reached.length === items.length) return [];
+  const got = new Set(reached.map(slotId));
+  return items.filter((i) => !got.has(slotId(i))).map(configConflict);
+}
+
 function configConflict(s: Slot): PushConflictItem {
   return { kind: 'config', level: s.level, scope: s.scope, key: s.key, name: describeSlot(s) };
 }
@@ -167,7 +194,7 @@ async function deleteRows(
   c: pg.ClientBase,
   level: Level,
   items: readonly PlanItem[],
-): Promise<Set<string>> {
+): Promise<Slot[]> {
   const t = LEVEL_TABLES[level];
   const cols = [...t.scopeColumns, 'key', 'expected'];
   const arrays: unknown[] = [
@@ -183,9 +210,7 @@ async function deleteRows(
     values: arrays,
     rowMode: 'array',
   });
-  return new Set(
-    (r.rows as Array<[string, string]>).map(([scope, key]) => slotId({ level, scope, key })),
-  );
+  return (r.rows as Array<[string, string]>).map(([scope, key]) => ({ level, scope, key }));
 }
 
 function valueArrays(items: readonly PlanItem[]): unknown[] {
@@ -644,33 +669,29 @@ export async function applyPush(store: PostgresStore, tx: PushTransaction): Prom
     await writeMetadataRows(client, tx.metadata, 'keep');
     const rows: ConfigEntry[] = [];
     const deleted: Slot[] = [];
+    const writes = writesByLevel(tx.items);
     for (const level of LEVELS) {
-      const mine = tx.items.filter((i) => i.level === level);
-      for (let i = 0; i < mine.length; i += CHUNK) {
-        const chunk = mine.slice(i, i + CHUNK);
-        const dels = chunk.filter((x) => x.write === 'delete');
-        const upds = chunk.filter((x) => x.write === 'update');
-        const ins = chunk.filter((x) => x.write === 'insert');
-        if (dels.length > 0) {
-          const gone = await deleteRows(client, level, dels);
-          for (const d of dels) {
-            if (gone.has(slotId(d))) deleted.push({ level: d.level, scope: d.scope, key: d.key });
-            else conflicts.push(configConflict(d));
-          }
-        }
-        if (upds.length > 0) {
-          const after = await updateRows(client, level, upds, tx.operator);
-          const got = new Set(after.map(slotId));
-          for (const u of upds) if (!got.has(slotId(u))) conflicts.push(configConflict(u));
-          rows.push(...after);
-        }
-        if (ins.length > 0) {
-          const after = await insertRows(client, level, ins, tx.operator);
-          const got = new Set(after.map(slotId));
-          for (const n of ins) if (!got.has(slotId(n))) conflicts.push(configConflict(n));
-          rows.push(...after);
-        }
-        step(chunk.length);
+      const mine = writes.get(level);
+      if (mine === undefined) continue;
+      for (let i = 0; i < mine.delete.length; i += CHUNK) {
+        const batch = mine.delete.slice(i, i + CHUNK);
+        conflicts.push(...unmatched(batch, await deleteRows(client, level, batch)));
+        for (const d of batch) deleted.push({ level: d.level, scope: d.scope, key: d.key });
+        step(batch.length);
+      }
+      for (let i = 0; i < mine.update.length; i += CHUNK) {
+        const batch = mine.update.slice(i, i + CHUNK);
+        const after = await updateRows(client, level, batch, tx.operator);
+        conflicts.push(...unmatched(batch, after));
+        for (const r of after) rows.push(r);
+        step(batch.length);
+      }
+      for (let i = 0; i < mine.insert.length; i += CHUNK) {
+        const batch = mine.insert.slice(i, i + CHUNK);
+        const after = await insertRows(client, level, batch, tx.operator);
+        conflicts.push(...unmatched(batch, after));
+        for (const r of after) rows.push(r);
+        step(batch.length);
       }
     }
     // After the rows they describe, in the same transaction: they land together or not at all.
