@@ -219,6 +219,52 @@ describe('append-only audit', () => {
       expect(await verifyAuditChain(c)).toMatchObject({ ok: true });
     });
   });
+
+  it('records an UPDATE that moves a row to another slot as a removal and a value', async () => {
+    await withClient(urlAs(url, app.role, app.password), async (c) => {
+      const before = Number((await c.query('SELECT max(seq) AS s FROM config_audit')).rows[0].s);
+      const moved = (
+        await c.query<{ value: string }>(
+          `SELECT value FROM config_tenant WHERE tenant_id = 'mercy' AND key = 'k.30'`,
+        )
+      ).rows[0]!.value;
+      // One statement: k.30 is renamed (its slot changes), k.31 only gets a new value.
+      await c.query(
+        `UPDATE config_tenant SET key = CASE key WHEN 'k.30' THEN 'k.30.moved' ELSE key END,
+                                  value = CASE key WHEN 'k.31' THEN 'v31-new' ELSE value END
+         WHERE tenant_id = 'mercy' AND key IN ('k.30', 'k.31')`,
+      );
+      const rows = await c.query(
+        `SELECT config_id, key, old_value, new_value, change_type FROM config_audit
+         WHERE seq > $1 ORDER BY seq`,
+        [before],
+      );
+      expect(rows.rows).toEqual([
+        {
+          config_id: 'mercy',
+          key: 'k.30',
+          old_value: moved,
+          new_value: null,
+          change_type: 'delete',
+        },
+        {
+          config_id: 'mercy',
+          key: 'k.30.moved',
+          old_value: null,
+          new_value: moved,
+          change_type: 'create',
+        },
+        {
+          config_id: 'mercy',
+          key: 'k.31',
+          old_value: 'v31',
+          new_value: 'v31-new',
+          change_type: 'update',
+        },
+      ]);
+      expect(await verifyAuditChain(c)).toMatchObject({ ok: true });
+    });
+  });
 });
 
 /** A fresh database with migrations and some history, for one tampering scenario. */
