@@ -195,11 +195,12 @@ function slotId(s: Slot): string {
   return `${s.level}\u0000${s.scope}\u0000${s.key}`;
 }
 
+type WriteKind = 'delete' | 'update' | 'insert';
+const WRITE_ORDER: readonly WriteKind[] = ['delete', 'update', 'insert'];
+
 /** A push's config writes by level, each level's by kind: one pass over what may be 10,000s. */
-function writesByLevel(
-  items: readonly PlanItem[],
-): Map<Level, Record<'delete' | 'update' | 'insert', PlanItem[]>> {
-  const out = new Map<Level, Record<'delete' | 'update' | 'insert', PlanItem[]>>();
+function writesByLevel(items: readonly PlanItem[]): Map<Level, Record<WriteKind, PlanItem[]>> {
+  const out = new Map<Level, Record<WriteKind, PlanItem[]>>();
   for (const item of items) {
     if (item.write === null) continue;
     let mine = out.get(item.level);
@@ -702,25 +703,21 @@ export async function applyPush(store: PostgresStore, tx: PushTransaction): Prom
     for (const level of LEVELS) {
       const mine = writes.get(level);
       if (mine === undefined) continue;
-      for (let i = 0; i < mine.delete.length; i += CHUNK) {
-        const batch = mine.delete.slice(i, i + CHUNK);
-        conflicts.push(...unmatched(batch, await deleteRows(client, level, batch)));
-        for (const d of batch) deleted.push({ level: d.level, scope: d.scope, key: d.key });
-        step(batch.length);
-      }
-      for (let i = 0; i < mine.update.length; i += CHUNK) {
-        const batch = mine.update.slice(i, i + CHUNK);
-        const after = await updateRows(client, level, batch, tx.operator);
-        conflicts.push(...unmatched(batch, after));
-        for (const r of after) rows.push(r);
-        step(batch.length);
-      }
-      for (let i = 0; i < mine.insert.length; i += CHUNK) {
-        const batch = mine.insert.slice(i, i + CHUNK);
-        const after = await insertRows(client, level, batch, tx.operator);
-        conflicts.push(...unmatched(batch, after));
-        for (const r of after) rows.push(r);
-        step(batch.length);
+      // Deletes first, then updates, then creates, each in statements of up to CHUNK rows.
+      for (const kind of WRITE_ORDER) {
+        for (let i = 0; i < mine[kind].length; i += CHUNK) {
+          const batch = mine[kind].slice(i, i + CHUNK);
+          if (kind === 'delete') {
+            conflicts.push(...unmatched(batch, await deleteRows(client, level, batch)));
+            for (const d of batch) deleted.push({ level: d.level, scope: d.scope, key: d.key });
+          } else {
+            const write = kind === 'update' ? updateRows : insertRows;
+            const after = await write(client, level, batch, tx.operator);
+            conflicts.push(...unmatched(batch, after));
+            for (const r of after) rows.push(r);
+          }
+          step(batch.length);
+        }
       }
     }
     // After the rows they describe, in the same transaction: they land together or not at all.
