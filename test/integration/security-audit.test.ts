@@ -97,6 +97,24 @@ describe('append-only audit', () => {
       expect((await failure(c.query('UPDATE strata_audit_head SET last_seq = 0')))?.code).toBe(
         '42501',
       );
+      // TRUNCATE fires no DELETE trigger, so it would remove values without audit rows.
+      const before = (await c.query('SELECT count(*)::int AS n FROM config_tenant')).rows[0].n;
+      for (const t of [
+        'config_global',
+        'config_tenant',
+        'config_department',
+        'config_group',
+        'config_user',
+      ]) {
+        expect(await failure(c.query(`TRUNCATE ${t}`))).toEqual({
+          code: '42501',
+          message: `TRUNCATE of ${t} is not allowed: it would remove values without audit rows.`,
+        });
+      }
+      expect((await c.query('SELECT count(*)::int AS n FROM config_tenant')).rows[0].n).toBe(
+        before,
+      );
+      expect(before).toBeGreaterThan(0);
     });
   });
 

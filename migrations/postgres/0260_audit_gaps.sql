@@ -1,9 +1,14 @@
--- Strata audit of moved rows: an UPDATE that changes a row's scope or key (possible in SQL,
--- never done by the console) is recorded as what it is, a removal from one slot and a value in
--- another. The audit trigger matched old and new rows by slot with an inner join, so such a
--- row matched nothing and the change left no audit row, while config_history (0220) already
--- recorded both sides. strata_audit_statement() of 0240 is restated with a full join in its
--- UPDATE branch; everything else (chain lock, seq order, hash) is unchanged.
+-- Strata audit gaps: two ways a configuration change could leave no audit row.
+--
+--   * Moved rows. An UPDATE that changes a row's scope or key (possible in SQL, never done by the
+--     console) is recorded as what it is, a removal from one slot and a value in another. The
+--     audit trigger matched old and new rows by slot with an inner join, so such a row matched
+--     nothing and the change left no audit row, while config_history (0220) already recorded both
+--     sides. strata_audit_statement() of 0240 is restated below with a full join in its UPDATE
+--     branch; everything else (chain lock, seq order, hash) is unchanged.
+--   * TRUNCATE. It fires no DELETE trigger, so emptying a config table with it left neither audit
+--     nor history rows. The application role was never granted TRUNCATE (0100); now the owner is
+--     refused too, as for the audit tables (0120): DELETE removes the same rows, audited.
 
 DO $do$
 BEGIN
@@ -88,3 +93,20 @@ $f$, pg_get_serial_sequence(format('%I.config_audit', current_schema()), 'seq'):
   EXECUTE format('ALTER FUNCTION strata_audit_statement() SET search_path = pg_catalog, %I, pg_temp', current_schema());
 END $do$;
 
+CREATE FUNCTION strata_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION USING
+    ERRCODE = 'insufficient_privilege',
+    MESSAGE = format('TRUNCATE of %s is not allowed: it would remove values without audit rows.', TG_TABLE_NAME),
+    HINT = format('DELETE FROM %s removes the same rows, and each removal is audited.', TG_TABLE_NAME);
+END $$;
+
+DO $$
+DECLARE
+  tbl text;
+BEGIN
+  EXECUTE format('ALTER FUNCTION strata_refuse_truncate() SET search_path = pg_catalog, %I, pg_temp', current_schema());
+  FOREACH tbl IN ARRAY ARRAY['config_global', 'config_tenant', 'config_department', 'config_group', 'config_user'] LOOP
+    EXECUTE format('CREATE TRIGGER strata_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION strata_refuse_truncate()', tbl);
+  END LOOP;
+END $$;
