@@ -4,7 +4,6 @@
  * of the browser transport and the desktop vault over a safeStorage stand-in that really
  * encrypts (the OS keyring's part is played by a private AES key).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +18,9 @@ import {
   splitConnectionUrl,
 } from '../../src-main/services/connection-profiles.js';
 import { cautiousEnvironment } from '../../src-main/bridge/workspace-host.js';
-import type { KeyStoreSafeStorage, StorageBackend } from '../../src-main/electron/key-store.js';
 import { VAULT_FILE, createSecretVault } from '../../src-main/electron/secret-vault.js';
 import { allBytes } from '../helpers/files.js';
+import { keyring } from '../helpers/keyring.js';
 
 const dirs: string[] = [];
 function folder(): string {
@@ -33,29 +32,6 @@ function folder(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function keyring(
-  backend: StorageBackend = 'gnome_libsecret',
-  available = true,
-): KeyStoreSafeStorage {
-  const secret = randomBytes(32);
-  return {
-    isAsyncEncryptionAvailable: async () => available,
-    getSelectedStorageBackend: () => backend,
-    encryptStringAsync: async (plain: string) => {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', secret, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decryptStringAsync: async (sealed: Buffer) => {
-      const d = createDecipheriv('aes-256-gcm', secret, sealed.subarray(0, 12));
-      d.setAuthTag(sealed.subarray(12, 28));
-      const result = Buffer.concat([d.update(sealed.subarray(28)), d.final()]).toString('utf8');
-      return { result, shouldReEncrypt: false };
-    },
-  };
-}
 
 describe('URLs and passwords', () => {
   it('splits user and password out of a URL and puts them back for connecting', () => {

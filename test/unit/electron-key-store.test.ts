@@ -3,7 +3,6 @@
  * the file handling over a stand-in for safeStorage that really encrypts (AES-256-GCM with a key
  * of its own, playing the OS keyring) and reports a chosen Linux backend.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +17,10 @@ import {
   createKeyStore,
   keyEnvironment,
   keyStorageDecision,
-  type KeyStoreSafeStorage,
   type StorageBackend,
 } from '../../src-main/electron/key-store.js';
 import { generateKey } from '../../src-main/secrets/cipher.js';
+import { keyring } from '../helpers/keyring.js';
 
 const BACKENDS: StorageBackend[] = [
   'basic_text',
@@ -31,30 +30,6 @@ const BACKENDS: StorageBackend[] = [
   'kwallet6',
   'unknown',
 ];
-
-/** A safeStorage stand-in: a private AES key plays the OS keyring. */
-function keyring(
-  backend: StorageBackend = 'gnome_libsecret',
-  available = true,
-): KeyStoreSafeStorage {
-  const secret = randomBytes(32);
-  return {
-    isAsyncEncryptionAvailable: async () => available,
-    getSelectedStorageBackend: () => backend,
-    encryptStringAsync: async (plain: string) => {
-      const iv = randomBytes(12);
-      const c = createCipheriv('aes-256-gcm', secret, iv);
-      const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
-      return Buffer.concat([iv, c.getAuthTag(), body]);
-    },
-    decryptStringAsync: async (sealed: Buffer) => {
-      const d = createDecipheriv('aes-256-gcm', secret, sealed.subarray(0, 12));
-      d.setAuthTag(sealed.subarray(12, 28));
-      const result = Buffer.concat([d.update(sealed.subarray(28)), d.final()]).toString('utf8');
-      return { result, shouldReEncrypt: false };
-    },
-  };
-}
 
 const dirs: string[] = [];
 function folder(): string {
