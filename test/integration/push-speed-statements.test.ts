@@ -12,6 +12,7 @@ import { pushDraft } from '../../src-main/services/push-service.js';
 import { PostgresStore } from '../../src-main/store/postgres-store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import {
+  countOf,
   createLoginRole,
   dropCreatedRoles,
   failure,
@@ -48,8 +49,8 @@ afterAll(async () => {
   await dropCreatedRoles();
 });
 
-async function count(sql: string, values: unknown[] = []): Promise<number> {
-  return withClient(url, async (c) => Number((await c.query(sql, values)).rows[0].n));
+function count(sql: string, values: unknown[] = []): Promise<number> {
+  return countOf(url, sql, values);
 }
 
 // The canonical field as audit-verify.ts writes it: characters (code points), colon, text.

@@ -11,6 +11,7 @@ import { verifyAuditChain } from '../../src-main/services/audit-verify.js';
 import { pushDraft } from '../../src-main/services/push-service.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import {
+  countOf,
   createLoginRole,
   dropCreatedRoles,
   failure,
@@ -56,8 +57,8 @@ afterAll(async () => {
   await dropCreatedRoles();
 });
 
-async function count(sql: string, values: unknown[] = []): Promise<number> {
-  return withClient(url, async (c) => Number((await c.query(sql, values)).rows[0].n));
+function count(sql: string, values: unknown[] = []): Promise<number> {
+  return countOf(url, sql, values);
 }
 
 describe('values, once per statement', () => {

@@ -59,6 +59,11 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
   }
 }
 
+/** The number a counting query returns in its column `n` (e.g. `SELECT count(*) AS n ...`). */
+export async function countOf(url: string, sql: string, values: unknown[] = []): Promise<number> {
+  return withClient(url, async (c) => Number((await c.query(sql, values)).rows[0].n));
+}
+
 /** `url` with the user and password replaced. */
 export function urlAs(url: string, role: string, password: string): string {
   const u = new URL(url);
