@@ -7,7 +7,7 @@ import type { Plan, PlanItem as ContractPlanItem, StagedChangeView } from '../co
 import { MASK } from '../core/masking.js';
 import type { DirectoryPlanItem, PlanItem, PlanValue } from '../core/plan.js';
 import { isSecretKey } from '../core/secret-keys.js';
-import type { KeyMetadata } from '../core/types.js';
+import type { KeyMetadata, Level } from '../core/types.js';
 import type { StagedChangeRow } from '../store/sqlite-store.js';
 import type { DraftPlan } from './draft-plan.js';
 import type { PushOutcome } from './push-service.js';
@@ -44,7 +44,7 @@ export interface PlanItemJson {
   locked: boolean;
   conflict: string | null;
   resolution: string | null;
-  parent_changed: Array<{ level: string; scope: string; base: string | null; live: string | null }>;
+  parent_changed: Array<{ level: Level; scope: string; base: string | null; live: string | null }>;
 }
 
 /** A plan as the CLI's JSON shows it. */
@@ -188,11 +188,12 @@ export function contractPlan(plan: DraftPlan, id: string): Plan {
       status: i.action === 'no-op' ? 'unchanged' : i.action,
       resolution: i.resolution,
       reason: i.reason,
-      parentChanged: i.parentChanged.map((p) => ({
+      // The JSON form already shows them (masked for secrets); the contract says theirs for live.
+      parentChanged: j.parent_changed.map((p) => ({
         level: p.level,
         scope: p.scope,
-        base: shownValue(p.base, j.secret),
-        theirs: shownValue(p.live, j.secret),
+        base: p.base,
+        theirs: p.live,
       })),
     };
   });

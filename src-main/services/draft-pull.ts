@@ -21,7 +21,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
 import { LEVELS, StrataError } from '../core/types.js';
 import type { ConfigEntry, Level } from '../core/types.js';
-import { asValueType } from '../store/sql-rows.js';
+import { entryFromRow } from '../store/sql-rows.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { LEVEL_TABLES, redactUrl } from '../store/store.js';
@@ -356,27 +356,80 @@ async function readBaseRest(
   };
 }
 
-/** Appends the rows of a flat chunk to `out` as entries. */
+/** Appends the rows of a flat chunk to `out` as entries (entryFromRow: shared strings too). */
 function entriesOfChunk(level: Level, flat: readonly unknown[], out: ConfigEntry[]): void {
   const s = LEVEL_TABLES[level].scopeColumns.length;
   const w = flatWidth(level);
+  const text = (i: number): string => String(flat[i]);
   for (let i = 0; i < flat.length; i += w) {
-    const scope =
-      s === 0 ? '' : s === 1 ? String(flat[i]) : `${String(flat[i])}/${String(flat[i + 1])}`;
+    const scope = s === 0 ? '' : s === 1 ? text(i) : `${text(i)}/${text(i + 1)}`;
     const r = i + s;
-    out.push({
-      level,
-      scope,
-      key: String(flat[r]),
-      value: String(flat[r + 1]),
-      valueType: asValueType(String(flat[r + 2])),
-      encrypted: Number(flat[r + 3]) === 1,
-      locked: Number(flat[r + 4]) === 1,
-      version: Number(flat[r + 5]),
-      updatedAt: flat[r + 6] as string,
-      updatedBy: (flat[r + 7] as string | null) ?? null,
-    });
+    out.push(
+      entryFromRow(level, [
+        scope,
+        text(r),
+        text(r + 1),
+        text(r + 2),
+        Number(flat[r + 3]),
+        Number(flat[r + 4]),
+        text(r + 5),
+        text(r + 6),
+        (flat[r + 7] as string | null) ?? null,
+      ]),
+    );
   }
+}
+
+/**
+ * Reads a base through one snapshot of the target: the rest (directory, metadata, templates,
+ * settings) goes to `onRest` as soon as it arrives, and each chunk of entries to `onEntries`
+ * while the next chunks are being read. Returns the rest, the environment and the entry count.
+ */
+async function streamBase(
+  live: PostgresStore,
+  onRest: (rest: Omit<BaseContent, 'entries'>) => void,
+  onEntries: (level: Level, flat: unknown[]) => void,
+  onProgress?: ProgressListener,
+): Promise<{ rest: Omit<BaseContent, 'entries'>; environment: string | null; entries: number }> {
+  return inSnapshot(live, async (s) => {
+    const restRead = readBaseRest(s.view).then((r) => {
+      onRest(r.rest);
+      return r;
+    });
+    // Awaited below; a failure while the entries are still streaming must not go unhandled.
+    restRead.catch(() => undefined);
+    const entries = await s.streamEntries(onEntries, onProgress);
+    const { rest, environment } = await restRead;
+    return { rest, environment, entries };
+  });
+}
+
+/** What a pull reports: the draft, its source and the counts of what it read. */
+function pullResult(
+  path: string,
+  live: PostgresStore,
+  from: BaseSource,
+  read: { rest: Omit<BaseContent, 'entries'>; environment: string | null; entries: number },
+  outcome: Pick<PullResult, 'mode' | 'staged' | 'moved' | 'reconciled'>,
+): PullResult {
+  const d = read.rest.directory;
+  return {
+    draft: path,
+    source: live.target,
+    environment: read.environment,
+    mode: outcome.mode,
+    pulledAt: from.pulledAt,
+    entries: read.entries,
+    tenants: d.tenants.length,
+    departments: d.departments.length,
+    groups: d.groups.length,
+    users: d.users.length,
+    metadata: read.rest.metadata.length,
+    templates: read.rest.templates.length,
+    staged: outcome.staged,
+    moved: outcome.moved,
+    reconciled: outcome.reconciled,
+  };
 }
 
 /**
@@ -388,16 +441,14 @@ export async function readBaseContent(
   onProgress?: ProgressListener,
 ): Promise<{ content: BaseContent; environment: string | null }> {
   onProgress?.({ phase: 'read', done: 0, total: 1, message: `reading ${live.target}` });
-  const out = await inSnapshot(live, async (s) => {
-    const restRead = readBaseRest(s.view);
-    restRead.catch(() => undefined);
-    const entries: ConfigEntry[] = [];
-    await s.streamEntries((level, flat) => entriesOfChunk(level, flat, entries));
-    const { rest, environment } = await restRead;
-    return { content: { ...rest, entries }, environment };
-  });
+  const entries: ConfigEntry[] = [];
+  const { rest, environment } = await streamBase(
+    live,
+    () => undefined,
+    (level, flat) => entriesOfChunk(level, flat, entries),
+  );
   onProgress?.({ phase: 'read', done: 1, total: 1 });
-  return out;
+  return { content: { ...rest, entries }, environment };
 }
 
 function sourceOf(live: PostgresStore, environment: string | null): BaseSource {
@@ -497,12 +548,8 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
     );
     try {
       const store = SqliteStore.open(tmp, { create: true });
-      let loaded: {
-        rest: Omit<BaseContent, 'entries'>;
-        environment: string | null;
-        from: BaseSource;
-        entries: number;
-      };
+      let read: Awaited<ReturnType<typeof streamBase>>;
+      let from: BaseSource;
       try {
         const loader = FreshBaseLoader.begin(DraftWorkspace.wrap(store));
         try {
@@ -512,22 +559,16 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
             total: 1,
             message: `reading ${live.target}`,
           });
-          loaded = await inSnapshot(live, async (s) => {
-            // The directory and the rest are written as soon as they arrive (while the first
-            // entries are still being read), and each chunk of entries while the next ones are.
-            const restWritten = readBaseRest(s.view).then((r) => {
-              loader.addRest(r.rest);
-              return r;
-            });
-            restWritten.catch(() => undefined);
-            const entries = await s.streamEntries(
-              (level, flat) => void loader.addEntries(level, flat),
-              opts.onProgress,
-            );
-            const { rest, environment } = await restWritten;
-            return { rest, environment, from: sourceOf(live, environment), entries };
-          });
-          loader.finish(loaded.from);
+          // The directory and the rest are written as soon as they arrive (while the first
+          // entries are still being read), and each chunk of entries while the next ones are.
+          read = await streamBase(
+            live,
+            (rest) => loader.addRest(rest),
+            (level, flat) => loader.addEntries(level, flat),
+            opts.onProgress,
+          );
+          from = sourceOf(live, read.environment);
+          loader.finish(from);
         } catch (err) {
           loader.abort();
           throw err;
@@ -549,25 +590,12 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
       }
       renameSync(tmp, path);
       syncFolder(dirname(path));
-      const { rest, environment, from } = loaded;
-      const d = rest.directory;
-      return {
-        draft: path,
-        source: live.target,
-        environment,
+      return pullResult(path, live, from, read, {
         mode: 'created',
-        pulledAt: from.pulledAt,
-        entries: loaded.entries,
-        tenants: d.tenants.length,
-        departments: d.departments.length,
-        groups: d.groups.length,
-        users: d.users.length,
-        metadata: rest.metadata.length,
-        templates: rest.templates.length,
         staged: 0,
         moved: 0,
         reconciled: [],
-      };
+      });
     } catch (err) {
       removeFiles(tmp);
       throw err;
@@ -602,24 +630,18 @@ async function pullInto(url: string, path: string, opts: PullOptions): Promise<P
       const { content, environment } = await readBaseContent(live, opts.onProgress);
       const from = sourceOf(live, environment);
       ws.replaceBaseSync(content, from, opts.onProgress);
-      const d = content.directory;
-      return {
-        draft: path,
-        source: live.target,
-        environment,
-        mode: 'rebased',
-        pulledAt: from.pulledAt,
-        entries: content.entries.length,
-        tenants: d.tenants.length,
-        departments: d.departments.length,
-        groups: d.groups.length,
-        users: d.users.length,
-        metadata: content.metadata.length,
-        templates: content.templates.length,
-        staged: ws.stagedRows().length,
-        moved: ws.keptBases().size,
-        reconciled: reconciled.map((r) => r.id),
-      };
+      return pullResult(
+        path,
+        live,
+        from,
+        { rest: content, environment, entries: content.entries.length },
+        {
+          mode: 'rebased',
+          staged: ws.stagedRows().length,
+          moved: ws.keptBases().size,
+          reconciled: reconciled.map((r) => r.id),
+        },
+      );
     } finally {
       await live.close();
     }

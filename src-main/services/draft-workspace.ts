@@ -795,6 +795,13 @@ export class DraftWorkspace {
   // -------------------------------------------------------------------------------------------
   // The base
 
+  /** Records where and when the base was read (inside the caller's transaction). */
+  recordSourceSync(from: BaseSource): void {
+    this.store.setMeta('source', from.source);
+    this.store.setMeta('environment', from.environment);
+    this.store.setMeta('pulled_at', from.pulledAt);
+  }
+
   /**
    * Replaces the base with `content` (a pull into a new draft, a rebase, the refresh after a
    * push) in ONE transaction, keeping every staged change: a staged change whose slot moved
@@ -848,18 +855,7 @@ export class DraftWorkspace {
           );
         }
       }
-      for (const table of [
-        'group_members',
-        'users',
-        'groups',
-        'departments',
-        'tenants',
-        ...LEVELS.map((l) => LEVEL_TABLES[l].table),
-        'configuration_metadata',
-        'config_templates',
-      ]) {
-        db.prepare(`DELETE FROM ${table}`).run();
-      }
+      for (const table of BASE_TABLES) db.prepare(`DELETE FROM ${table}`).run();
       const at = now();
       insertEntriesSync(db, content.entries, at, onProgress);
       writeBaseRestSync(db, content, at);
@@ -867,9 +863,7 @@ export class DraftWorkspace {
         (a, b) => DIRECTORY_KINDS.indexOf(a.kind) - DIRECTORY_KINDS.indexOf(b.kind) || a.id - b.id,
       );
       for (const r of restage) writeDirectorySync(db, upsertOf(r.kind, r.data), at);
-      this.store.setMeta('source', from.source);
-      this.store.setMeta('environment', from.environment);
-      this.store.setMeta('pulled_at', from.pulledAt);
+      this.recordSourceSync(from);
     });
     onProgress?.({ phase: 'write', done: 0, total });
     run.immediate();
@@ -959,11 +953,12 @@ function writeTemplatesSync(
 
 /** The tables a base fills (directory, levels, metadata, templates). */
 const BASE_TABLES: readonly string[] = [
-  'tenants',
-  'departments',
-  'groups',
-  'users',
+  // In the order they are emptied: rows that refer to others first.
   'group_members',
+  'users',
+  'groups',
+  'departments',
+  'tenants',
   ...LEVELS.map((l) => LEVEL_TABLES[l].table),
   'configuration_metadata',
   'config_templates',
@@ -1004,7 +999,7 @@ function writeBaseRestSync(
  * and department for a department): key, value, value_type, encrypted (0/1), locked (0/1),
  * version, updated_at, updated_by. A chunk of a level is its rows laid end to end in one array.
  */
-export const FLAT_ENTRY_FIELDS = 8;
+const FLAT_ENTRY_FIELDS = 8;
 
 /** Values per row of a level in a flat chunk. */
 export function flatWidth(level: Level): number {
@@ -1250,14 +1245,9 @@ export class FreshBaseLoader {
     );
   }
 
-  /** Rows written so far. */
-  get written(): number {
-    return this.writer.written;
-  }
-
-  /** Writes one flat chunk of a level's entries (see FLAT_ENTRY_FIELDS); returns its row count. */
-  addEntries(level: Level, flat: readonly unknown[]): number {
-    return this.writer.write(level, flat);
+  /** Writes one flat chunk of a level's entries (see FLAT_ENTRY_FIELDS). */
+  addEntries(level: Level, flat: readonly unknown[]): void {
+    this.writer.write(level, flat);
   }
 
   /**
@@ -1277,9 +1267,7 @@ export class FreshBaseLoader {
     if (!this.restWritten) throw new StrataError('internal', 'The base has no directory yet.');
     const db = this.ws.db;
     for (const sql of this.indexes) db.exec(sql);
-    this.ws.store.setMeta('source', from.source);
-    this.ws.store.setMeta('environment', from.environment);
-    this.ws.store.setMeta('pulled_at', from.pulledAt);
+    this.ws.recordSourceSync(from);
     db.exec('COMMIT');
     this.done = true;
     this.restore();

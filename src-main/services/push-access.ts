@@ -95,7 +95,7 @@ export function pushRefusals(
   directory: readonly DirectoryPlanItem[],
   directoryAfter: Directory,
   metadataCount: number,
-  applications: readonly Pick<Slot, 'level' | 'scope'>[] = [],
+  applications: readonly Pick<Slot, 'level' | 'scope'>[],
 ): string[] {
   const out: string[] = [];
   const add = (why: string): void => {

@@ -33,11 +33,10 @@ import { writeMetadataRows, type PostgresStore } from '../store/postgres-store.j
 import { entryFromRow } from '../store/sql-rows.js';
 import type { EntryRow } from '../store/sql-rows.js';
 import { describeSlot } from '../store/sqlite-store.js';
-import { LEVEL_TABLES } from '../store/store.js';
+import { LEVEL_TABLES, slotKey } from '../store/store.js';
 import { securityErrorFromPg } from './access.js';
 import type { ProgressListener } from './draft-workspace.js';
-import { writeApplications } from './push-templates.js';
-import type { ApplicationRecord } from './template-store.js';
+import { writeApplications, type ApplicationRecord } from './template-store.js';
 
 // Rows per statement: big enough to amortise round trips, small enough for modest parameters.
 const CHUNK = 10_000;
@@ -57,7 +56,7 @@ export interface PushTransaction {
   directory: readonly DirectoryPlanItem[];
   /** Metadata rows to create where missing (fresh drafts). */
   metadata: readonly KeyMetadata[];
-  /** Template applications the draft recorded since its pull (push-templates.ts). */
+  /** Template applications the draft recorded since its pull (push-templates.ts pendingApplications). */
   applications?: readonly ApplicationRecord[];
   onProgress?: ProgressListener;
   /** Test seam: runs inside the transaction just before COMMIT. */
@@ -191,10 +190,6 @@ function matchSql(level: Level): string {
   return [...LEVEL_TABLES[level].scopeColumns, 'key'].map((c) => `c.${c} = u.${c}`).join(' AND ');
 }
 
-function slotId(s: Slot): string {
-  return `${s.level}\u0000${s.scope}\u0000${s.key}`;
-}
-
 type WriteKind = 'delete' | 'update' | 'insert';
 const WRITE_ORDER: readonly WriteKind[] = ['delete', 'update', 'insert'];
 
@@ -219,8 +214,8 @@ function writesByLevel(items: readonly PlanItem[]): Map<Level, Record<WriteKind,
  */
 function unmatched(items: readonly PlanItem[], reached: readonly Slot[]): PushConflictItem[] {
   if (reached.length === items.length) return [];
-  const got = new Set(reached.map(slotId));
-  return items.filter((i) => !got.has(slotId(i))).map(configConflict);
+  const got = new Set(reached.map(slotKey));
+  return items.filter((i) => !got.has(slotKey(i))).map(configConflict);
 }
 
 function configConflict(s: Slot): PushConflictItem {

@@ -3,12 +3,12 @@
  * provisioning, `strata template apply`, upgrades) in its own template_applications table; a
  * pull copies the target's rows in with their applied_at. The push carries the rows the draft
  * wrote since its last pull (applied_at after pulled_at, or every row of a fresh draft) that
- * differ from the target's, and upserts them in the push transaction, so the target's upgrade
+ * differ from the target's, and the push upserts them in its transaction (template-store.ts
+ * writeApplications), so the target's upgrade
  * listing knows which version each scope runs. Rights: the operator must be allowed to write
  * configuration at the row's level and scope (checked before the push; row-level security on
  * template_applications checks it again for mapped roles).
  */
-import type pg from 'pg';
 import { LEVELS, type Level } from '../core/types.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import type { DraftWorkspace } from './draft-workspace.js';
@@ -81,30 +81,4 @@ export async function pendingApplications(
     r.rows.map((x) => [appKey({ template: x.n, level: x.l, scope: x.s }), Number(x.version)]),
   );
   return mine.filter((a) => held.get(appKey(a)) !== a.version);
-}
-
-/**
- * Upserts template applications inside a push transaction (one statement): the version, the
- * time of the push and the operator replace what the target held for the same template and
- * scope.
- */
-export async function writeApplications(
-  c: pg.ClientBase,
-  apps: readonly ApplicationRecord[],
-  operator: string,
-): Promise<void> {
-  if (apps.length === 0) return;
-  await c.query(
-    `INSERT INTO template_applications (template_name, version, level, scope, applied_by)
-     SELECT n, v, l, s, $5::text FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS u(n, v, l, s)
-     ON CONFLICT (template_name, level, scope) DO UPDATE SET version = EXCLUDED.version,
-       applied_at = now(), applied_by = EXCLUDED.applied_by`,
-    [
-      apps.map((a) => a.template),
-      apps.map((a) => a.version),
-      apps.map((a) => a.level),
-      apps.map((a) => a.scope),
-      operator,
-    ],
-  );
 }

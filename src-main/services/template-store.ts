@@ -33,7 +33,6 @@ import { securityErrorFromPg } from './access.js';
 import { DraftWorkspace } from './draft-workspace.js';
 import { loadBuiltinTemplates } from './template-files.js';
 import type { TemplateApplication } from './template-types.js';
-import { writeApplications } from './push-templates.js';
 
 /**
  * Field of template_data that keeps the earlier versions of a template. template_data stays the
@@ -233,6 +232,32 @@ export async function readApplications(store: Store): Promise<TemplateApplicatio
     );
   }
   return [];
+}
+
+/**
+ * Upserts template applications in the caller's transaction (one statement; a push, or a
+ * template write): the version, the transaction's time and the operator replace what the
+ * target held for the same template and scope.
+ */
+export async function writeApplications(
+  c: pg.ClientBase,
+  apps: readonly ApplicationRecord[],
+  operator: string,
+): Promise<void> {
+  if (apps.length === 0) return;
+  await c.query(
+    `INSERT INTO template_applications (template_name, version, level, scope, applied_by)
+     SELECT n, v, l, s, $5::text FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]) AS u(n, v, l, s)
+     ON CONFLICT (template_name, level, scope) DO UPDATE SET version = EXCLUDED.version,
+       applied_at = now(), applied_by = EXCLUDED.applied_by`,
+    [
+      apps.map((a) => a.template),
+      apps.map((a) => a.version),
+      apps.map((a) => a.level),
+      apps.map((a) => a.scope),
+      operator,
+    ],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
