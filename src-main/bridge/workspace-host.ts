@@ -10,10 +10,13 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { StrataError } from '../core/types.js';
 import type { ConnectionsApi } from '../contract/connection-handlers.js';
-import type {
-  ConnectionList,
-  CurrentWorkspace,
-  ProfileView,
+import {
+  PROFILE_ENVIRONMENTS,
+  type ConnectionList,
+  type CurrentWorkspace,
+  type ProfileEnvironment,
+  type ProfileKind,
+  type ProfileView,
 } from '../contract/connection-channels.js';
 import {
   CHANNELS,
@@ -25,19 +28,18 @@ import {
 import { createHandlers, type HandlerTable } from '../contract/handlers.js';
 import { StrataConfigService, openService } from '../services/config-service.js';
 import {
-  PROFILE_ENVIRONMENTS,
   ProfileStore,
+  authFailedMessage,
   connectionUrl,
   displayTarget,
   normaliseProfile,
   testConnection,
   type ConnectionProfile,
   type ConnectionTestResult,
-  type ProfileEnvironment,
   type SecretVault,
 } from '../services/connection-profiles.js';
 import { startWorkspaceLive, type LiveFeed } from '../services/live.js';
-import type { ConfigService } from '../services/types.js';
+import type { ConfigService, WorkspaceInfo } from '../services/types.js';
 import { workspaceDrafts } from './drafts.js';
 
 /** Longest wait for calls still running on a workspace being closed. */
@@ -100,7 +102,29 @@ export function cautiousEnvironment(
   return null;
 }
 
-function defaultName(kind: 'postgres' | 'draft', target: string): string {
+/** The label the database itself carries (a draft: also the one of its source). */
+function ownEnvironment(info: WorkspaceInfo): ProfileEnvironment | null {
+  return cautiousEnvironment(info.environment, info.source?.environment);
+}
+
+/** What the banner shows about a workspace, opened from a profile (profileId) or not (null). */
+function workspaceView(
+  info: WorkspaceInfo,
+  profileId: string | null,
+  name: string,
+  environment: ProfileEnvironment | null,
+): CurrentWorkspace {
+  return {
+    profileId,
+    name,
+    kind: info.kind,
+    environment,
+    target: info.target,
+    source: info.source?.target ?? null,
+  };
+}
+
+function defaultName(kind: ProfileKind, target: string): string {
   if (kind === 'draft') return basename(target);
   try {
     const db = decodeURIComponent(new URL(target).pathname.replace(/^\//, ''));
@@ -169,14 +193,12 @@ export class WorkspaceHost implements ConnectionsApi {
   static async start(opts: WorkspaceHostOptions): Promise<WorkspaceHost> {
     const host = new WorkspaceHost(opts);
     const info = await opts.service.info();
-    const view: CurrentWorkspace = {
-      profileId: null,
-      name: opts.name ?? defaultName(info.kind, info.target),
-      kind: info.kind,
-      environment: cautiousEnvironment(info.environment, info.source?.environment),
-      target: info.target,
-      source: info.source?.target ?? null,
-    };
+    const view = workspaceView(
+      info,
+      null,
+      opts.name ?? defaultName(info.kind, info.target),
+      ownEnvironment(info),
+    );
     host.active = host.activate(opts.service, view, opts.drafts);
     return host;
   }
@@ -191,21 +213,20 @@ export class WorkspaceHost implements ConnectionsApi {
     view: CurrentWorkspace,
     drafts?: DraftService | null,
   ): Active {
+    // Calls still finishing on a workspace being closed must not reach the console.
+    const emit = (event: StrataEvent): void => {
+      if (this.active?.service === service) this.opts.emit(event);
+    };
     const table = createHandlers(service, {
       drafts: drafts === undefined ? workspaceDrafts(service) : drafts,
-      emit: (event) => {
-        // Calls still finishing on a workspace being closed must not reach the console.
-        if (this.active?.service === service) this.opts.emit(event);
-      },
+      emit,
       ...(this.opts.onInternalError ? { onInternalError: this.opts.onInternalError } : {}),
       connections: this.profiles ? this : null,
     });
     // Started in the background: an unreachable source must not delay the console.
     const live: Promise<LiveFeed | null> =
       this.opts.live !== false && service instanceof StrataConfigService
-        ? startWorkspaceLive(service, (event) => {
-            if (this.active?.service === service) this.opts.emit(event);
-          }).catch(() => null)
+        ? startWorkspaceLive(service, emit).catch(() => null)
         : Promise.resolve(null);
     return { service, table, live, view, running: new Set() };
   }
@@ -332,35 +353,28 @@ export class WorkspaceHost implements ConnectionsApi {
           throw new StrataError(
             error.code,
             /authentication failed|password must be a string/.test(error.message)
-              ? `Cannot connect to ${displayTarget(profile)}: authentication failed; check the user and password.`
+              ? authFailedMessage(profile)
               : error.message,
           );
         }
         throw error;
       }
       const info = await service.info();
-      if (
-        req.confirmed !== true &&
-        cautiousEnvironment(info.environment, info.source?.environment) === 'production'
-      ) {
+      const own = ownEnvironment(info);
+      if (req.confirmed !== true && own === 'production') {
         await service.close().catch(() => undefined);
         throw new StrataError(
           'invalid',
           `The database behind ${profile.name} labels itself production; label the profile production and confirm to open it.`,
         );
       }
-      const view: CurrentWorkspace = {
-        profileId: profile.id,
-        name: profile.name,
-        kind: info.kind,
-        environment: cautiousEnvironment(
-          profile.environment,
-          info.environment,
-          info.source?.environment,
-        ),
-        target: info.target,
-        source: info.source?.target ?? null,
-      };
+      // `own` is already a canonical label, which cautiousEnvironment() reads back unchanged.
+      const view = workspaceView(
+        info,
+        profile.id,
+        profile.name,
+        cautiousEnvironment(profile.environment, own),
+      );
       const previous = this.active!;
       this.active = this.activate(service, view);
       try {
@@ -384,9 +398,16 @@ export class WorkspaceHost implements ConnectionsApi {
       }),
     ]);
     clearTimeout(timer);
-    await (await old.live)?.close();
-    // The starting workspace belongs to whoever opened it unless profiles are in use.
-    if (this.profiles) await old.service.close().catch(() => undefined);
+    await this.shutdown(old, true);
+  }
+
+  /**
+   * Stops a workspace's live feed and, when `closeService` and profiles are in use, closes its
+   * service (the starting workspace belongs to whoever opened it unless profiles are in use).
+   */
+  private async shutdown(active: Active, closeService: boolean): Promise<void> {
+    await (await active.live)?.close();
+    if (this.profiles && closeService) await active.service.close().catch(() => undefined);
   }
 
   /**
@@ -397,8 +418,6 @@ export class WorkspaceHost implements ConnectionsApi {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
-    const active = this.active!;
-    await (await active.live)?.close();
-    if (this.profiles && !opts.keepService) await active.service.close().catch(() => undefined);
+    await this.shutdown(this.active!, !opts.keepService);
   }
 }

@@ -5,20 +5,24 @@
  * main (save, test, open) and are never part of an answer.
  */
 import { z } from 'zod';
-import type {
-  ConnectionProfile,
-  ConnectionTestResult,
-  ProfileEnvironment,
-  ProfileKind,
-} from '../services/connection-profiles.js';
+import type { ConnectionProfile, ConnectionTestResult } from '../services/connection-profiles.js';
 
 export type {
   ConnectionProfile,
   ConnectionTestResult,
   ConnectionTestStatus,
-  ProfileEnvironment,
-  ProfileKind,
 } from '../services/connection-profiles.js';
+
+/** What a profile opens. */
+export const PROFILE_KINDS = ['postgres', 'draft'] as const;
+export type ProfileKind = (typeof PROFILE_KINDS)[number];
+
+/**
+ * The environment a profile is labelled with (a draft: the environment it was pulled from); the
+ * labels, most dangerous first.
+ */
+export const PROFILE_ENVIRONMENTS = ['production', 'staging', 'development'] as const;
+export type ProfileEnvironment = (typeof PROFILE_ENVIRONMENTS)[number];
 
 /** Longest URL or path a profile may name. */
 export const MAX_PROFILE_TARGET = 2000;
@@ -26,8 +30,8 @@ export const MAX_PROFILE_TARGET = 2000;
 export const MAX_PASSWORD = 1000;
 
 const id = z.string().min(1).max(100);
-const kind = z.enum(['postgres', 'draft']);
-const environment = z.enum(['production', 'staging', 'development']);
+const kind = z.enum(PROFILE_KINDS);
+const environment = z.enum(PROFILE_ENVIRONMENTS);
 const target = z.string().max(MAX_PROFILE_TARGET);
 const name = z.string().max(200);
 const user = z.string().max(100).nullable().optional();
@@ -119,9 +123,7 @@ export interface ConnectionChannelResponses {
   'connections:current': CurrentWorkspace;
 }
 
-/** The environments in the order the form offers them. */
+/** The environments in the order the form offers them: least dangerous first. */
 export const ENVIRONMENT_CHOICES: readonly ProfileEnvironment[] = [
-  'development',
-  'staging',
-  'production',
-];
+  ...PROFILE_ENVIRONMENTS,
+].reverse();

@@ -11,19 +11,11 @@
  * folder from main.ts, and this module imports only Electron's types, so it runs under plain Node
  * (tests) and in Electron alike.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
 import { KEY_ENV, decodeKey } from '../secrets/cipher.js';
+import { readJsonFile, writePrivateFile } from '../services/private-file.js';
 
 /** File (in userData) holding the encrypted key. */
 export const KEY_STORE_FILE = 'config-encryption-key.json';
@@ -81,6 +73,14 @@ export function keyStorageDecision(
   return { allowed: true, warning: null };
 }
 
+/** Whether the admin opted in to Linux's plain-text backend (the flag or the variable set to 1). */
+export function plaintextOptIn(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): boolean {
+  return argv.includes(PLAINTEXT_OPT_IN_FLAG) || env[PLAINTEXT_OPT_IN_ENV] === '1';
+}
+
 /** The parts of Electron's safeStorage the key store uses. */
 export type KeyStoreSafeStorage = Pick<
   SafeStorage,
@@ -96,6 +96,13 @@ export interface KeyStoreDeps {
   /** app.getPath('userData'). */
   dir: string;
   platform: NodeJS.Platform;
+}
+
+/** The backend safeStorage uses on Linux, or null on macOS and Windows. */
+export function storageBackend(
+  deps: Pick<KeyStoreDeps, 'safeStorage' | 'platform'>,
+): StorageBackend | null {
+  return deps.platform === 'linux' ? deps.safeStorage.getSelectedStorageBackend() : null;
 }
 
 /** The file's contents: the ciphertext and the backend that made it. */
@@ -127,8 +134,7 @@ export interface KeyStore {
 /** The key store of the desktop app. */
 export function createKeyStore(deps: KeyStoreDeps): KeyStore {
   const path = join(deps.dir, KEY_STORE_FILE);
-  const backend = (): StorageBackend | null =>
-    deps.platform === 'linux' ? deps.safeStorage.getSelectedStorageBackend() : null;
+  const backend = (): StorageBackend | null => storageBackend(deps);
   return {
     path,
     backend,
@@ -149,28 +155,19 @@ export function createKeyStore(deps: KeyStoreDeps): KeyStore {
         backend: which,
         ciphertext: sealed.toString('base64'),
       };
-      mkdirSync(deps.dir, { recursive: true, mode: 0o700 });
       // Written beside the target and renamed over it, so a crash never leaves half a file.
-      const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      try {
-        writeFileSync(temp, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' });
-        chmodSync(temp, 0o600);
-        renameSync(temp, path);
-      } finally {
-        rmSync(temp, { force: true });
-      }
+      writePrivateFile(path, `${JSON.stringify(file)}\n`);
       return { stored: true, warning: decision.warning };
     },
     async load() {
       if (!existsSync(path)) return null;
-      let file: Partial<KeyFile>;
-      try {
-        file = JSON.parse(readFileSync(path, 'utf8')) as Partial<KeyFile>;
-      } catch {
-        throw new Error(
-          `The stored encryption key at ${path} is damaged; remove it with ${FORGET_KEY_FLAG} and store it again with ${REMEMBER_KEY_FLAG}.`,
-        );
-      }
+      const file = readJsonFile<Partial<KeyFile>>(
+        path,
+        () =>
+          new Error(
+            `The stored encryption key at ${path} is damaged; remove it with ${FORGET_KEY_FLAG} and store it again with ${REMEMBER_KEY_FLAG}.`,
+          ),
+      );
       if (
         file.format !== 'strata-key-store' ||
         file.version !== 1 ||
@@ -219,7 +216,7 @@ export async function keyEnvironment(
   opts: KeyEnvironmentOptions,
 ): Promise<Record<string, string | undefined>> {
   const { argv, env, log } = opts;
-  const optIn = argv.includes(PLAINTEXT_OPT_IN_FLAG) || env[PLAINTEXT_OPT_IN_ENV] === '1';
+  const optIn = plaintextOptIn(argv, env);
   if (argv.includes(FORGET_KEY_FLAG)) {
     log(store.forget() ? `Removed the stored ${KEY_ENV}.` : `No ${KEY_ENV} was stored.`);
   }

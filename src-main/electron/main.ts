@@ -19,12 +19,7 @@ import { rendererDir } from '../bridge/paths.js';
 import { openWorkspace } from '../bridge/workspace.js';
 import { WorkspaceHost } from '../bridge/workspace-host.js';
 import { CHANNELS, EVENTS_CHANNEL, type Envelope } from '../contract/contract.js';
-import {
-  PLAINTEXT_OPT_IN_ENV,
-  PLAINTEXT_OPT_IN_FLAG,
-  createKeyStore,
-  keyEnvironment,
-} from './key-store.js';
+import { createKeyStore, keyEnvironment, plaintextOptIn } from './key-store.js';
 import { createSecretVault } from './secret-vault.js';
 import {
   APP_CSP,
@@ -102,12 +97,10 @@ async function start(): Promise<void> {
       },
     });
   });
+  // What the key store and the password vault both keep their files with.
+  const storage = { safeStorage, dir: app.getPath('userData'), platform: process.platform };
   // CONFIG_ENCRYPTION_KEY from the environment, else the one kept with safeStorage (key-store.ts).
-  const keyStore = createKeyStore({
-    safeStorage,
-    dir: app.getPath('userData'),
-    platform: process.platform,
-  });
+  const keyStore = createKeyStore(storage);
   const env = await keyEnvironment(keyStore, {
     argv: process.argv,
     env: process.env,
@@ -116,18 +109,15 @@ async function start(): Promise<void> {
   const workspace = await openWorkspace({ db: flag('--db'), operator: flag('--as'), env });
   // Connection passwords: safeStorage, or this session only where it would not protect them.
   const vault = await createSecretVault({
-    safeStorage,
-    dir: app.getPath('userData'),
-    platform: process.platform,
-    optIn:
-      process.argv.includes(PLAINTEXT_OPT_IN_FLAG) || process.env[PLAINTEXT_OPT_IN_ENV] === '1',
+    ...storage,
+    optIn: plaintextOptIn(process.argv, process.env),
   });
   // Changes made by others reach the window (services/live.ts) through the host, which also
   // switches the workspace when the console opens a connection profile.
   host = await WorkspaceHost.start({
     service: workspace.service,
     ...(workspace.isDefaultDemo ? { name: 'Local demo' } : {}),
-    connections: { dataDir: app.getPath('userData'), vault, operator: flag('--as'), env },
+    connections: { dataDir: storage.dir, vault, operator: flag('--as'), env },
     emit: (event) => mainWindow?.webContents.send(EVENTS_CHANNEL, event),
     onInternalError: (channel, error) =>
       console.error(`${channel} failed: ${describeInternalError(error)}`),

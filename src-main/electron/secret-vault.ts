@@ -8,22 +8,15 @@
  *
  * Imports only Electron's types, so it runs under plain Node in tests as well.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryVault, type SecretVault } from '../services/connection-profiles.js';
+import { readJsonFile, writePrivateFile } from '../services/private-file.js';
 import {
   PLAINTEXT_OPT_IN_ENV,
   PLAINTEXT_OPT_IN_FLAG,
   keyStorageDecision,
+  storageBackend,
   type KeyStoreSafeStorage,
   type StorageBackend,
 } from './key-store.js';
@@ -73,14 +66,13 @@ class SafeStorageVault implements SecretVault {
       secrets: {},
     };
     if (!existsSync(this.path)) return empty;
-    let doc: Partial<VaultFile>;
-    try {
-      doc = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<VaultFile>;
-    } catch {
-      throw new Error(
-        `The saved connection passwords at ${this.path} are damaged; remove the file and enter the passwords again.`,
-      );
-    }
+    const doc = readJsonFile<Partial<VaultFile>>(
+      this.path,
+      () =>
+        new Error(
+          `The saved connection passwords at ${this.path} are damaged; remove the file and enter the passwords again.`,
+        ),
+    );
     if (
       doc.format !== 'strata-connection-secrets' ||
       doc.version !== 1 ||
@@ -93,15 +85,7 @@ class SafeStorageVault implements SecretVault {
   }
 
   private write(doc: VaultFile): void {
-    mkdirSync(this.deps.dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      writeFileSync(temp, `${JSON.stringify(doc)}\n`, { mode: 0o600, flag: 'wx' });
-      chmodSync(temp, 0o600);
-      renameSync(temp, this.path);
-    } finally {
-      rmSync(temp, { force: true });
-    }
+    writePrivateFile(this.path, `${JSON.stringify(doc)}\n`);
   }
 
   async get(id: string): Promise<string | null> {
@@ -137,7 +121,7 @@ class SafeStorageVault implements SecretVault {
  * session-only memory vault whose note says why.
  */
 export async function createSecretVault(deps: SafeStorageVaultDeps): Promise<SecretVault> {
-  const backend = deps.platform === 'linux' ? deps.safeStorage.getSelectedStorageBackend() : null;
+  const backend = storageBackend(deps);
   const decision = keyStorageDecision(
     backend,
     deps.optIn,

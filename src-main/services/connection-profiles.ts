@@ -10,33 +10,28 @@
  * clear sentence: unreachable, authentication failed, not migrated, missing file, or who the
  * operator is and what they may do.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  PROFILE_ENVIRONMENTS,
+  PROFILE_KINDS,
+  type ProfileEnvironment,
+  type ProfileKind,
+} from '../contract/connection-channels.js';
 import { StrataError } from '../core/types.js';
 import { appliedPostgres, compareMigrations, readMigrations } from '../store/migrations.js';
 import { PostgresStore } from '../store/postgres-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { Store } from '../store/store.js';
+import { SECRET_URL_PARAMS, type Store } from '../store/store.js';
 import { StrataConfigService } from './config-service.js';
-import { isPostgresTarget } from './targets.js';
+import { readJsonFile, writePrivateFile } from './private-file.js';
+import { hasUrlScheme, isPostgresTarget } from './targets.js';
+
+export type { ProfileEnvironment, ProfileKind } from '../contract/connection-channels.js';
 
 /** File (in the user data folder) holding the profiles. */
 export const PROFILES_FILE = 'connections.json';
-
-/** What a profile opens. */
-export type ProfileKind = 'postgres' | 'draft';
-
-/** The environment a profile is labelled with (a draft: the environment it was pulled from). */
-export type ProfileEnvironment = 'production' | 'staging' | 'development';
-
-/** The labels, most dangerous first. */
-export const PROFILE_ENVIRONMENTS: readonly ProfileEnvironment[] = [
-  'production',
-  'staging',
-  'development',
-];
 
 /** A stored profile: never a password. */
 export interface ConnectionProfile {
@@ -114,8 +109,6 @@ export interface SplitUrl {
   password: string | null;
 }
 
-const SECRET_PARAMS = ['password', 'sslpassword', 'sslkey'];
-
 function decode(part: string): string {
   try {
     return decodeURIComponent(part);
@@ -154,7 +147,7 @@ export function splitConnectionUrl(url: string): SplitUrl {
   if (password === null && inQuery) password = inQuery;
   u.username = '';
   u.password = '';
-  for (const p of SECRET_PARAMS) u.searchParams.delete(p);
+  for (const p of SECRET_URL_PARAMS) u.searchParams.delete(p);
   return { target: u.toString(), user, password };
 }
 
@@ -190,8 +183,12 @@ interface ProfilesFile {
 
 const ID_RE = /^[A-Za-z0-9_-]{1,100}$/;
 
+function isOneOf<T extends string>(list: readonly T[], v: unknown): v is T {
+  return typeof v === 'string' && (list as readonly string[]).includes(v);
+}
+
 function isEnvironment(v: unknown): v is ProfileEnvironment {
-  return typeof v === 'string' && (PROFILE_ENVIRONMENTS as readonly string[]).includes(v);
+  return isOneOf(PROFILE_ENVIRONMENTS, v);
 }
 
 function nullableString(v: unknown): v is string | null {
@@ -205,7 +202,7 @@ function isProfile(p: unknown): p is ConnectionProfile {
     typeof r.id === 'string' &&
     ID_RE.test(r.id) &&
     typeof r.name === 'string' &&
-    (r.kind === 'postgres' || r.kind === 'draft') &&
+    isOneOf(PROFILE_KINDS, r.kind) &&
     isEnvironment(r.environment) &&
     typeof r.target === 'string' &&
     nullableString(r.user) &&
@@ -256,7 +253,7 @@ export function normaliseProfile(input: ProfileInput): {
   }
   const path = input.target.trim();
   if (path === '') throw new StrataError('invalid', 'Give the path of the draft workspace file.');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+  if (hasUrlScheme(path)) {
     throw new StrataError(
       'invalid',
       'A draft profile names a .sqlite file; choose PostgreSQL for a database URL.',
@@ -290,12 +287,9 @@ export class ProfileStore {
   /** Every profile, in saved order; a damaged file is reported, never replaced. */
   list(): ConnectionProfile[] {
     if (!existsSync(this.path)) return [];
-    let doc: Partial<ProfilesFile>;
-    try {
-      doc = JSON.parse(readFileSync(this.path, 'utf8')) as Partial<ProfilesFile>;
-    } catch {
-      throw this.damaged('it is not valid JSON');
-    }
+    const doc = readJsonFile<Partial<ProfilesFile>>(this.path, () =>
+      this.damaged('it is not valid JSON'),
+    );
     if (doc?.format !== 'strata-connections' || doc.version !== 1 || !Array.isArray(doc.profiles)) {
       throw this.damaged('it is not a Strata connections file this version understands');
     }
@@ -365,15 +359,7 @@ export class ProfileStore {
 
   private write(profiles: ConnectionProfile[]): void {
     const doc: ProfilesFile = { format: 'strata-connections', version: 1, profiles };
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      writeFileSync(temp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-      chmodSync(temp, 0o600);
-      renameSync(temp, this.path);
-    } finally {
-      rmSync(temp, { force: true });
-    }
+    writePrivateFile(this.path, `${JSON.stringify(doc, null, 2)}\n`);
   }
 }
 
@@ -408,6 +394,13 @@ function failed(status: ConnectionTestStatus, message: string): ConnectionTestRe
     canWrite: false,
     databaseEnvironment: null,
   };
+}
+
+/** The sentence for a connection the database refused for its user name or password. */
+export function authFailedMessage(
+  profile: Pick<ConnectionProfile, 'kind' | 'target' | 'user'>,
+): string {
+  return `Cannot connect to ${displayTarget(profile)}: authentication failed; check the user and password.`;
 }
 
 function classify(message: string): ConnectionTestStatus {
@@ -471,12 +464,7 @@ export async function testConnection(
           ? error.message
           : `Cannot connect to ${displayTarget(profile)}.`;
       const status = classify(message);
-      return failed(
-        status,
-        status === 'auth_failed'
-          ? `Cannot connect to ${displayTarget(profile)}: authentication failed; check the user and password.`
-          : message,
-      );
+      return failed(status, status === 'auth_failed' ? authFailedMessage(profile) : message);
     }
     store = pgStore;
     let pending: string[];

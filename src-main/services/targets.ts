@@ -12,6 +12,11 @@ export function isPostgresTarget(db: string): boolean {
   return /^postgres(ql)?:\/\//i.test(db.trim());
 }
 
+/** True when the target starts with a URL scheme (any, not only PostgreSQL's). */
+export function hasUrlScheme(db: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(db);
+}
+
 /** Options for opening a target's store. */
 export interface OpenStoreOptions {
   /** SQLite: create (and migrate) the workspace when the file does not exist. */
@@ -32,7 +37,7 @@ export async function openStore(db: string, opts: OpenStoreOptions = {}): Promis
   if (isPostgresTarget(target)) {
     return PostgresStore.open(target, { requireMigrated: opts.requireMigrated ?? true });
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+  if (hasUrlScheme(target)) {
     throw new StrataError(
       'invalid',
       `Unsupported database URL scheme in ${target.split('://')[0]}://...; use postgres:// or a .sqlite path.`,

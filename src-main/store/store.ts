@@ -158,12 +158,15 @@ export function slotKey(s: Slot): string {
   return `${s.level}\u0000${s.scope}\u0000${s.key}`;
 }
 
+/** Query parameters of a connection URL that carry a secret. */
+export const SECRET_URL_PARAMS: readonly string[] = ['password', 'sslpassword', 'sslkey'];
+
 /** Removes the password (and any secret query parameters) from a connection URL for display. */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '';
-    for (const p of ['password', 'sslpassword', 'sslkey']) u.searchParams.delete(p);
+    for (const p of SECRET_URL_PARAMS) u.searchParams.delete(p);
     return u.toString().replace(/:@/, '@');
   } catch {
     return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1@');
