@@ -37,8 +37,7 @@ import {
 import { groupByCategory, labelFor, sectionTitle, type Section } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { KeyRow } from './key-row.js';
-import { afterPaint } from './virtual-list.js';
-import { VirtualList } from './virtual-list.js';
+import { afterPaint, VirtualList } from './virtual-list.js';
 
 /** A heading for a slot: "Department Medical (mercy_hospital/medical)". */
 export function slotTitle(level: Level, scope: string, dir: Directory | null): string {
@@ -153,18 +152,23 @@ function useShownSlot(slot: SlotView | null, loading: boolean): SlotView | null 
   return slot ?? last.current;
 }
 
-/** Search text per slot item (key and label, lower case), computed once per slot. */
+/**
+ * Search text per slot item (key and label, lower case), computed once per slot while a filter
+ * is typed; null when there is no filter.
+ */
 function useSearchText(
   slot: SlotView | null,
   metaByKey: Parameters<typeof groupByCategory>[1],
-): Map<string, string> {
+  filtering: boolean,
+): Map<string, string> | null {
   return useMemo(() => {
+    if (!filtering) return null;
     const text = new Map<string, string>();
     for (const i of slot?.items ?? []) {
       text.set(i.key, `${i.key}\n${labelFor(i.key, metaByKey[i.key])}`.toLowerCase());
     }
     return text;
-  }, [slot, metaByKey]);
+  }, [slot, metaByKey, filtering]);
 }
 
 /** A form to set a key this slot does not list yet (memoised: it has no props). */
@@ -287,20 +291,19 @@ export function LevelEditor(): ReactNode {
   const shown = useShownSlot(slot, slotStatus === 'loading');
   const stale = shown !== null && shown !== slot;
   // Typing updates the field at once; the filtered sections follow as a deferred render.
-  const filter = useDeferredValue(keyFilter);
-  const searchText = useSearchText(shown, metaByKey);
+  const q = useDeferredValue(keyFilter).trim().toLowerCase();
+  const searchText = useSearchText(shown, metaByKey, q !== '');
 
   const sections = useMemo(() => {
     if (!shown) return [];
-    const q = filter.trim().toLowerCase();
     const items =
-      !q && !onlySetHere
+      !searchText && !onlySetHere
         ? shown.items
         : shown.items.filter(
-            (i) => (!onlySetHere || i.entry) && (!q || searchText.get(i.key)!.includes(q)),
+            (i) => (!onlySetHere || i.entry) && (!searchText || searchText.get(i.key)!.includes(q)),
           );
     return groupByCategory(items, metaByKey);
-  }, [shown, filter, onlySetHere, metaByKey, searchText]);
+  }, [shown, q, onlySetHere, metaByKey, searchText]);
   const total = sections.reduce((n, s) => n + s.items.length, 0);
   // Small slots open every section; big ones open only the first until asked.
   const defaultOpen = (index: number): boolean => total <= 60 || index === 0;

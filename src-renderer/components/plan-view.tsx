@@ -17,7 +17,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { useState, type ReactNode } from 'react';
 import type { PlanItem } from '../../src-main/contract/contract.js';
-import { confirmationWord, describeParentChange } from '../lib/plan.js';
+import { confirmationWord, describeParentChange, showValue } from '../lib/plan.js';
 import { describeSource, environmentTone } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { PlanGuardrails, PushTargetField } from '../features/drafts/plan-extras.js';
@@ -53,19 +53,18 @@ function Cell({ label, value }: { label: string; value: string | null }): ReactN
 
 /** One readable line: what the push does to the slot, old -> new. */
 export function describeChange(item: PlanItem): string {
-  const show = (v: string | null): string => (v === null ? '(not set)' : JSON.stringify(v));
   const mine = item.action === 'unset' ? null : item.mine;
   switch (item.status) {
     case 'create':
-      return `added: ${show(mine)}`;
+      return `added: ${showValue(mine)}`;
     case 'update':
-      return `changed: ${show(item.theirs)} -> ${show(mine)}`;
+      return `changed: ${showValue(item.theirs)} -> ${showValue(mine)}`;
     case 'delete':
-      return `removed: ${show(item.theirs)} -> (inherited)`;
+      return `removed: ${showValue(item.theirs)} -> (inherited)`;
     case 'unchanged':
-      return `no change: the target already holds ${show(item.theirs)}`;
+      return `no change: the target already holds ${showValue(item.theirs)}`;
     case 'conflict':
-      return `conflict: staged over ${show(item.base)}, the target now holds ${show(item.theirs)}; mine is ${show(mine)}`;
+      return `conflict: staged over ${showValue(item.base)}, the target now holds ${showValue(item.theirs)}; mine is ${showValue(mine)}`;
   }
 }
 

@@ -7,16 +7,16 @@ import Toolbar from '@mui/material/Toolbar';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import { useState, type ReactNode } from 'react';
-import { environmentTone, type EnvironmentTone } from '../lib/forms.js';
+import { ENVIRONMENT_LABEL, environmentTone, type EnvironmentTone } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { TemplatesLauncher } from '../features/templates/templates-launcher.js';
 import { AsOfPanel } from '../features/history/as-of-panel.js';
 
-const BANNER: Record<EnvironmentTone, { bg: string; fg: string; text: string }> = {
-  production: { bg: '#b71c1c', fg: '#ffffff', text: 'PRODUCTION' },
-  staging: { bg: '#e65100', fg: '#ffffff', text: 'Staging' },
-  development: { bg: '#2e7d32', fg: '#ffffff', text: 'Development' },
-  unlabelled: { bg: '#546e7a', fg: '#ffffff', text: 'Unlabelled environment' },
+const BANNER: Record<EnvironmentTone, { bg: string; fg: string }> = {
+  production: { bg: '#b71c1c', fg: '#ffffff' },
+  staging: { bg: '#e65100', fg: '#ffffff' },
+  development: { bg: '#2e7d32', fg: '#ffffff' },
+  unlabelled: { bg: '#546e7a', fg: '#ffffff' },
 };
 
 /** The environment banner; production is red and says so in words, not only colour. */
@@ -29,8 +29,8 @@ export function EnvironmentBanner(): ReactNode {
   const tone = environmentTone(environment);
   const style = BANNER[tone];
   const kind = info.kind === 'postgres' ? 'Live database' : 'Draft workspace';
-  const label =
-    tone === 'production' ? `${style.text}: changes here reach live systems` : style.text;
+  const text = ENVIRONMENT_LABEL[tone];
+  const label = tone === 'production' ? `${text}: changes here reach live systems` : text;
   const name = info.connection?.name ?? null;
   return (
     <Box

@@ -111,3 +111,11 @@ export function environmentTone(environment: string | null | undefined): Environ
   if (env.startsWith('stag') || env.startsWith('test') || env === 'uat') return 'staging';
   return 'development';
 }
+
+/** How each environment tone reads (the banner, the profiles' chips). */
+export const ENVIRONMENT_LABEL: Record<EnvironmentTone, string> = {
+  production: 'PRODUCTION',
+  staging: 'Staging',
+  development: 'Development',
+  unlabelled: 'Unlabelled environment',
+};

@@ -12,6 +12,7 @@ import type {
 } from '../../src-main/contract/contract.js';
 import type { EntryView } from '../../src-main/services/types.js';
 import type { LocalChange } from '../store/types.js';
+import { levelName } from './forms.js';
 
 /** The current state of a slot as the target reports it (undefined when nothing is set). */
 export type CurrentLookup = (change: LocalChange) => EntryView | undefined;
@@ -106,14 +107,17 @@ export function itemsToPush(plan: Plan): PlanItem[] {
   );
 }
 
+/** A value as a plan line quotes it: JSON-quoted, or "(not set)". */
+export function showValue(v: string | null): string {
+  return v === null ? '(not set)' : JSON.stringify(v);
+}
+
 /**
  * The note shown under a plan item whose more general level moved since the pull, e.g.
  * "Tenant value changed in production since your pull: "a" -> "b"". Values arrive masked for
  * secrets; this only formats them.
  */
 export function describeParentChange(change: PlanParentChange, environment: string | null): string {
-  const show = (v: string | null): string => (v === null ? '(not set)' : JSON.stringify(v));
-  const level = change.level.charAt(0).toUpperCase() + change.level.slice(1);
   const where = change.level === 'global' ? '' : ` (${change.scope})`;
-  return `${level}${where} value changed in ${environment ?? 'the target'} since your pull: ${show(change.base)} -> ${show(change.theirs)}`;
+  return `${levelName(change.level)}${where} value changed in ${environment ?? 'the target'} since your pull: ${showValue(change.base)} -> ${showValue(change.theirs)}`;
 }

@@ -129,7 +129,7 @@ export function ConnectionForm(props: {
 
   const onSave = async (): Promise<void> => {
     setSubmitted(true);
-    if (Object.keys(validateForm(values)).length > 0) return;
+    if (Object.keys(errors).length > 0) return;
     setBusy(true);
     const outcome = await save(toDraft(values, profile?.id ?? null));
     setBusy(false);
@@ -140,20 +140,15 @@ export function ConnectionForm(props: {
   const onTest = (): void => {
     setSubmitted(true);
     if (errors.target) return;
-    const password = postgres && values.password !== '' ? { password: values.password } : {};
     // An edited profile with no new password is tested with the stored one.
     if (profile && !inUrl && values.password === '' && values.target === profile.target) {
       void test(FORM_TEST, { id: profile.id });
       return;
     }
+    const { kind, target, user, operator, password } = toDraft(values, null);
     void test(FORM_TEST, {
-      profile: {
-        kind: values.kind,
-        target: values.target.trim(),
-        user: postgres && values.user.trim() ? values.user.trim() : null,
-        operator: values.operator.trim() || null,
-      },
-      ...password,
+      profile: { kind, target, user, operator },
+      ...(password !== undefined ? { password } : {}),
     });
   };
 

@@ -20,17 +20,15 @@ import type {
   ProfileEnvironment,
   ProfileView,
 } from '../../../src-main/contract/connection-channels.js';
+import { ENVIRONMENT_LABEL } from '../../lib/forms.js';
 import { useStrata } from '../../store/store.js';
 import { ConnectionForm } from './connection-form.js';
 import { TestResult } from './test-result.js';
 
-const ENV_CHIP: Record<
-  ProfileEnvironment,
-  { label: string; color: 'error' | 'warning' | 'success' }
-> = {
-  production: { label: 'PRODUCTION', color: 'error' },
-  staging: { label: 'Staging', color: 'warning' },
-  development: { label: 'Development', color: 'success' },
+const ENV_CHIP_COLOR: Record<ProfileEnvironment, 'error' | 'warning' | 'success'> = {
+  production: 'error',
+  staging: 'warning',
+  development: 'success',
 };
 
 /** Why opening a profile needs a confirmation, or null when it does not. */
@@ -56,7 +54,6 @@ function ProfileRow(props: {
   const remove = useStrata((s) => s.deleteConnection);
   const result = useStrata((s) => s.connectionTests[profile.id]);
   const opening = useStrata((s) => s.openingProfile);
-  const chip = ENV_CHIP[profile.environment];
   return (
     <Box
       component="li"
@@ -65,7 +62,11 @@ function ProfileRow(props: {
     >
       <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
         <Typography variant="subtitle2">{profile.name}</Typography>
-        <Chip size="small" color={chip.color} label={chip.label} />
+        <Chip
+          size="small"
+          color={ENV_CHIP_COLOR[profile.environment]}
+          label={ENVIRONMENT_LABEL[profile.environment]}
+        />
         <Chip
           size="small"
           variant="outlined"

@@ -1,6 +1,6 @@
 /**
  * Console state for the Connections screen: the saved profiles, connection tests, opening a
- * profile (the served workspace switches) and what the environment banner shows. After a switch
+ * profile (the served workspace switches) and which workspace is open. After a switch
  * every other part of the console starts over from its initial state, so nothing seen or queued
  * in one environment (a staged change, a revealed secret, a plan) carries over into the next.
  */
@@ -30,7 +30,10 @@ export interface ConnectionsSlice {
   connectionTests: Record<string, ConnectionTestResult | 'testing'>;
   /** The profile being opened, while it opens. */
   openingProfile: string | null;
-  /** What the banner shows (null until known, or when the front door cannot switch). */
+  /**
+   * The open workspace as last listed or switched to (null until then). Features whose state
+   * belongs to one workspace (the .env import) key on it to start over when it changes.
+   */
   currentWorkspace: CurrentWorkspace | null;
   setConnectionsOpen(open: boolean): void;
   loadConnections(): Promise<void>;
@@ -42,7 +45,6 @@ export interface ConnectionsSlice {
   testConnection(key: string, request: RequestOf<'connections:test'>): Promise<void>;
   /** Opens a profile (production: only with `confirmed`); true once the console reloaded. */
   openConnection(id: string, confirmed: boolean): Promise<boolean>;
-  loadCurrentWorkspace(): Promise<void>;
   /** The served workspace changed (here or in another window): start over on it. */
   workspaceChanged(workspace: CurrentWorkspace): Promise<void>;
 }
@@ -70,8 +72,6 @@ export function createConnectionsSlice(
         ...pristine(),
         ...keep,
         currentWorkspace: workspace,
-        connectionsOpen: false,
-        connectionTests: {},
       });
       await get().init();
     };
@@ -159,17 +159,6 @@ export function createConnectionsSlice(
         } catch (error) {
           set({ openingProfile: null, connectionsError: errorMessage(error) });
           return false;
-        }
-      },
-
-      async loadCurrentWorkspace() {
-        try {
-          const workspace = await call(deps, 'connections:current', {});
-          shownKey ??= workspaceKey(workspace);
-          set({ currentWorkspace: workspace });
-        } catch {
-          // A front door without profiles: the banner falls back to the workspace info.
-          set({ currentWorkspace: null });
         }
       },
 

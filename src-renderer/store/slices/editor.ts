@@ -126,7 +126,7 @@ export const createEditorSlice: SliceCreator<EditorSlice> = (set, get, deps) => 
         const fresh = await call(deps, 'config:slot', { level, scope });
         const now = get().selected;
         if (now.level !== level || now.scope !== scope) return;
-        const slot = shareSlotItems(get().slot ?? lastSlot, fresh);
+        const slot = shareSlotItems(lastSlot, fresh);
         lastSlot = slot;
         set({ slot, slotStatus: 'ready' });
         // Open chains stay open and show fresh values.
