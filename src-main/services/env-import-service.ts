@@ -29,6 +29,7 @@ import {
   parseEnv,
   planEnvImport,
   serializeEnv,
+  shownImportText,
   summarizeImportPlan,
 } from '../core/env/index.js';
 import type {
@@ -64,7 +65,7 @@ import type {
 import { checkRevealReason, checkRevealVia } from './reveal-audit.js';
 import { codecChoiceOf } from './secret-codec.js';
 import type { CodecChoice, SecretCodec } from './secret-codec.js';
-import type { StoredChange } from '../store/store.js';
+import { slotKey, type StoredChange } from '../store/store.js';
 
 /** Longest value one row may carry (as ConfigService.set accepts). */
 export const MAX_ENV_VALUE_LENGTH = 65_536;
@@ -241,7 +242,6 @@ export class EnvImportService {
   private legacy: LegacyState | null = null;
   /** The index the legacy map was last attached to; reload() builds a new one without it. */
   private legacyIndex: ConfigIndex | null = null;
-  private legacyCache: { of: LegacyState; byKey: Map<string, string> } | null = null;
   private groupCache: {
     dir: unknown;
     byId: Map<string, { tenantId: string | null; department: string | null }>;
@@ -429,16 +429,13 @@ export class EnvImportService {
       [...(await this.mappings()), ...checkMapping(req.mapping)].map((p) => [p.envKey, p.key]),
     );
     const index = this.service.index;
-    const isSecret = (key: string, encrypted: boolean): boolean =>
-      encrypted || isSecretKey(key, index.metadata(key));
     // Masked read: which keys exist, where they come from, and which are secrets.
     const masked = await this.service.effective(req.context);
     const secretKeys = masked
-      .filter((i) => i.value !== null && isSecret(i.key, i.encrypted))
+      .filter((i) => i.value !== null && (i.encrypted || isSecretKey(i.key, index.metadata(i.key))))
       .map((i) => i.key);
-    const present = masked.filter(
-      (i) => i.value !== null && (include || !isSecret(i.key, i.encrypted)),
-    );
+    const secrets = new Set(secretKeys);
+    const present = masked.filter((i) => i.value !== null && (include || !secrets.has(i.key)));
     const byKey = new Map(present.map((i) => [i.key, i]));
     const { pairs, collisions } = envExportPairs(
       present.map((i) => [i.key, i.value!] as const),
@@ -468,7 +465,7 @@ export class EnvImportService {
         key,
         level: item.level,
         scope: item.scope,
-        secret: isSecret(key, item.encrypted),
+        secret: secrets.has(key),
       };
     });
     const released = rows
@@ -772,7 +769,7 @@ export class EnvImportService {
         return entry.value;
       },
       inherited: (slot) => {
-        const id = slotId(slot);
+        const id = slotKey(slot);
         let inh = inherited.get(id);
         if (inh === undefined) {
           inh = this.inheritedAt(slot);
@@ -793,10 +790,9 @@ export class EnvImportService {
     const previewItems: EnvPreviewItem[] = new Array<EnvPreviewItem>(items.length);
     for (let n = 0; n < items.length; n++) {
       const item = items[n]!;
-      const inh = item.action === 'invalid' ? undefined : inherited.get(slotId(item));
+      const inh = item.action === 'invalid' ? undefined : inherited.get(slotKey(item));
       const has = inh !== undefined && inh.value !== null;
-      const cur = item.current;
-      const above = item.inherited;
+      const isSealed = (stored: string): boolean => sealed.has(stored);
       const row: EnvPreviewItem = {
         line: item.line,
         envKey: item.envKey,
@@ -808,8 +804,8 @@ export class EnvImportService {
         valueType: item.valueType,
         secret: item.secret,
         action: item.action,
-        current: cur === null ? null : item.secret || sealed.has(cur) ? MASK : cur,
-        inherited: above === null ? null : item.secret || sealed.has(above) ? MASK : above,
+        current: shownImportText(item.current, item.secret, isSealed),
+        inherited: shownImportText(item.inherited, item.secret, isSealed),
         inheritedLevel: has ? inh.level : null,
         inheritedScope: has ? inh.scope : '',
         lockedAbove: inh?.lockedAbove ?? false,
@@ -899,22 +895,16 @@ export class EnvImportService {
     }
   }
 
-  /** The attached legacy file's value for a key (a lookup table, kept per attachment). */
-  private legacyValue(key: string): string | undefined {
-    const legacy = this.legacy;
-    if (legacy === null) return undefined;
-    if (this.legacyCache?.of !== legacy) {
-      this.legacyCache = { of: legacy, byKey: new Map(legacy.rows.map((r) => [r.key, r.value])) };
-    }
-    return this.legacyCache.byKey.get(key);
-  }
-
-  /** The context whose chain runs from global down to exactly this slot (null: none fits). */
-  private slotContext(level: Level, scope: string): UserContext | null {
+  /**
+   * The context whose chain runs from global down to exactly this slot. A slot no context
+   * reaches (global itself, a group without a tenant, an unknown user) gets the empty context:
+   * its chain is the legacy map and global, which is all such a slot inherits from.
+   */
+  private slotContext(level: Level, scope: string): UserContext {
     const index = this.service.index;
     switch (level) {
       case 'global':
-        return null;
+        return NO_CONTEXT;
       case 'tenant':
         return { tenantId: scope, department: null, groups: [], userId: null };
       case 'department': {
@@ -928,7 +918,7 @@ export class EnvImportService {
       }
       case 'group': {
         const group = this.groupsById().get(scope);
-        if (!group?.tenantId) return null;
+        if (!group?.tenantId) return NO_CONTEXT;
         return {
           tenantId: group.tenantId,
           department: group.department,
@@ -937,7 +927,7 @@ export class EnvImportService {
         };
       }
       case 'user':
-        return index.user(scope) ? index.userContext(scope) : null;
+        return index.user(scope) ? index.userContext(scope) : NO_CONTEXT;
     }
   }
 
@@ -967,31 +957,6 @@ export class EnvImportService {
             sealed: false,
           }
         : { value: null, level: null, scope: '', lockedAbove: false, sealed: false };
-    if (ctx === null) {
-      if (slot.level !== 'global') {
-        const global = index.get({ level: 'global', scope: '', key: slot.key });
-        if (global) {
-          return {
-            value: global.value,
-            level: 'global',
-            scope: '',
-            lockedAbove: global.locked,
-            sealed: global.encrypted,
-          };
-        }
-      }
-      const legacy = this.legacyValue(slot.key);
-      if (legacy !== undefined) {
-        return {
-          value: legacy,
-          level: 'env_legacy',
-          scope: '',
-          lockedAbove: false,
-          sealed: false,
-        };
-      }
-      return none;
-    }
     const chain = index.resolve(slot.key, ctx).chain;
     let own = chain.findIndex((l) => l.level === slot.level && l.scope === slot.scope);
     if (own < 0) own = chain.length;
@@ -1023,9 +988,8 @@ export class EnvImportService {
   }
 }
 
-function slotId(s: Pick<Slot, 'level' | 'scope' | 'key'>): string {
-  return `${s.level}\u0000${s.scope}\u0000${s.key}`;
-}
+/** The context of no tenant, department, group or user: its chain is legacy and global. */
+const NO_CONTEXT: UserContext = { tenantId: null, department: null, groups: [], userId: null };
 
 const envServices = new WeakMap<StrataConfigService, EnvImportService>();
 

@@ -1223,8 +1223,8 @@ export class TemplateService {
   }
 }
 
-// The config service keeps its codec private; a sibling service must encrypt with the same one,
-// or a value written here could not be read there.
+// A sibling service must encrypt with the config service's codec, or a value written here could
+// not be read there.
 function resolveCodec(config: StrataConfigService, opts: TemplateServiceOptions): CodecChoice {
   if (opts.codec !== undefined) {
     const c = opts.codec;

@@ -457,6 +457,20 @@ describe('hybrid mode (env_legacy)', () => {
     expect((await reopened.resolve('smtp_password', { userId: 'dr_house' })).value).toBeNull();
   });
 
+  it('shows what a global value would inherit from the attached file', async () => {
+    const service = await draft();
+    const env = new EnvImportService(service, { codec: testCodec() });
+    await env.attachLegacy(file('legacy.env', 'FAX_TIMEOUT=30\nFAX_BACKEND=test\n'));
+    // Below global sits only the file: a global value inherits from it, set or not.
+    const p = await env.preview(file('next.env', 'FAX_TIMEOUT=45\nFAX_BACKEND=sinch\n'), {
+      placement: { level: 'global', scope: '' },
+    });
+    expect(p.items.map((i) => [i.key, i.action, i.inherited, i.inheritedLevel])).toEqual([
+      ['fax_timeout', 'create', '30', 'env_legacy'],
+      ['fax.backend.provider', 'update', 'test', 'env_legacy'],
+    ]);
+  });
+
   it('refuses a hostile file as a legacy attachment and keeps names that collide out', async () => {
     const service = await draft();
     const env = new EnvImportService(service, { codec: testCodec() });

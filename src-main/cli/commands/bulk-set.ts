@@ -56,7 +56,7 @@ export async function runBulk(
   const locked = args.values.lock === true ? true : args.values.unlock === true ? false : undefined;
   const { TemplateService } = await import('../../services/template-service.js');
   await withService(globals, io, async (service) => {
-    const t = new TemplateService(service, { env: io.env });
+    const t = new TemplateService(service);
     const scopes: string[] = [];
     for (const s of strs(args, 'scope')) {
       if (level === 'department' && s.endsWith('/*')) {

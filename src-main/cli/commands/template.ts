@@ -75,7 +75,7 @@ async function withTemplates<T>(
   fn: (t: TemplateService) => Promise<T>,
 ): Promise<T> {
   const { TemplateService } = await import('../../services/template-service.js');
-  return withService(globals, io, (service) => fn(new TemplateService(service, { env: io.env })));
+  return withService(globals, io, (service) => fn(new TemplateService(service)));
 }
 
 /** JSON form of one diff item. */

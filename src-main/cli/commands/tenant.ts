@@ -92,7 +92,7 @@ Example:
     const type = str(args, 'type');
     const { TemplateService } = await import('../../services/template-service.js');
     await withService(globals, io, async (service) => {
-      const t = new TemplateService(service, { env: io.env });
+      const t = new TemplateService(service);
       const r = await t.createTenant({
         id: id!,
         name,

@@ -285,14 +285,26 @@ function markCollisions(items: ImportPlanItem[]): void {
   }
 }
 
+/**
+ * What a preview shows of one of an item's texts: the mask for a secret key, or for a stored
+ * value that is an encrypted envelope (`sealed`), else the text itself.
+ */
+export function shownImportText(
+  text: string | null,
+  secret: boolean,
+  sealed: (stored: string) => boolean = () => false,
+): string | null {
+  return text === null ? null : secret || sealed(text) ? MASK : text;
+}
+
 /** A copy of the item safe to display: value, current and inherited masked for secrets. */
 export function maskImportItem(item: ImportPlanItem): ImportPlanItem {
   if (!item.secret) return { ...item };
   return {
     ...item,
     value: MASK,
-    current: item.current === null ? null : MASK,
-    inherited: item.inherited === null ? null : MASK,
+    current: shownImportText(item.current, true),
+    inherited: shownImportText(item.inherited, true),
   };
 }
 
