@@ -34,7 +34,7 @@ import {
   type Level,
   type ValueType,
 } from '../../src-main/core/types.js';
-import { groupByCategory, labelFor, sectionTitle, type Section } from '../lib/forms.js';
+import { groupByCategory, labelFor, levelName, sectionTitle, type Section } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
 import { KeyRow } from './key-row.js';
 import { afterPaint, VirtualList } from './virtual-list.js';
@@ -53,8 +53,8 @@ export function slotTitle(level: Level, scope: string, dir: Directory | null): s
   }
   if (level === 'group') name = dir?.groups.find((g) => g.id === scope)?.name;
   if (level === 'user') name = dir?.users.find((u) => u.id === scope)?.displayName ?? undefined;
-  const levelName = level[0]!.toUpperCase() + level.slice(1);
-  return name ? `${levelName} ${name} (${scope})` : `${levelName} ${scope}`;
+  const title = levelName(level);
+  return name ? `${title} ${name} (${scope})` : `${title} ${scope}`;
 }
 
 // One styled element per section header (the heading); its parts are styled from here.
