@@ -188,6 +188,26 @@ export function checkWrite(
 }
 
 /**
+ * The widest place `operator` may change configuration: everywhere (super_admin, shown as the
+ * global level), their tenant (tenant_admin), their department (dept_admin), or nowhere (null).
+ * Every target it returns passes checkWrite, and an operator it returns null for passes
+ * checkWrite nowhere; a test keeps the two in step.
+ */
+export function writeReach(
+  operator: Operator,
+): { level: 'global' | 'tenant' | 'department'; scope: string } | null {
+  if (!has(operator, TRAITS.adminCapable) || !has(operator, TRAITS.configWrite)) return null;
+  if (has(operator, TRAITS.superAdmin)) return { level: 'global', scope: '' };
+  const { tenantId, department } = operator;
+  if (tenantId === null) return null;
+  if (has(operator, TRAITS.tenantAdmin)) return { level: 'tenant', scope: tenantId };
+  if (department !== null && has(operator, TRAITS.deptAdmin)) {
+    return { level: 'department', scope: `${tenantId}/${department}` };
+  }
+  return null;
+}
+
+/**
  * May `operator` read configuration at `target`? admin_capable is needed for any access; a
  * super_admin reads everything; everyone else reads global configuration and what belongs to
  * their own tenant (its departments, groups and users). Tenants stay isolated from each other.

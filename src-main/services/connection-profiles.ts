@@ -24,6 +24,7 @@ import { appliedPostgres, compareMigrations, readMigrations } from '../store/mig
 import { PostgresStore } from '../store/postgres-store.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { SECRET_URL_PARAMS, type Store } from '../store/store.js';
+import { writeReach } from './access.js';
 import { StrataConfigService } from './config-service.js';
 import { readJsonFile, writePrivateFile } from './private-file.js';
 import { hasUrlScheme, isPostgresTarget } from './targets.js';
@@ -425,8 +426,6 @@ export interface TestConnectionOptions {
   env?: Record<string, string | undefined>;
 }
 
-const WRITE_TRAITS = ['super_admin', 'config_write', 'tenant_admin', 'dept_admin'];
-
 /**
  * Opens a profile's target the way the console would, reads the schema version and who the
  * operator is, and closes it again. Never throws for a connection problem: the result says why.
@@ -505,12 +504,19 @@ export async function testConnection(
       env: opts.env ?? process.env,
     });
     const info = await service.info();
-    const canWrite = info.operatorTraits.some((t) => WRITE_TRAITS.includes(t));
+    const reach = writeReach(service.operator());
+    const canWrite = reach !== null;
     const where = profile.kind === 'postgres' ? displayTarget(profile) : profile.target;
+    const rights =
+      reach === null
+        ? 'may only read'
+        : reach.level === 'global'
+          ? 'may change configuration'
+          : `may change configuration of ${reach.level} ${reach.scope}`;
     return {
       ok: true,
       status: 'ok',
-      message: `Connected to ${where}${schemaVersion ? ` (schema ${schemaVersion})` : ''} as ${info.operator}, who ${canWrite ? 'may change configuration' : 'may only read'}${info.operatorTraits.length > 0 ? ` (${info.operatorTraits.join(', ')})` : ''}.`,
+      message: `Connected to ${where}${schemaVersion ? ` (schema ${schemaVersion})` : ''} as ${info.operator}, who ${rights}${info.operatorTraits.length > 0 ? ` (${info.operatorTraits.join(', ')})` : ''}.`,
       schemaVersion,
       operator: info.operator,
       traits: [...info.operatorTraits],

@@ -66,7 +66,25 @@ describe('testConnection', () => {
       { kind: 'postgres', target, user: 'postgres', operator: 'user123' },
       { password },
     );
-    expect(result).toMatchObject({ ok: true, operator: 'user123' });
+    expect(result).toMatchObject({ ok: true, operator: 'user123', canWrite: false });
+    expect(result.message).toMatch(/ as user123, who may only read\.$/);
+    // admin_capable and config_write, but no admin trait: checkWrite allows no target.
+    const ivan = await testConnection(
+      { kind: 'postgres', target, user: 'postgres', operator: 'it_ivan' },
+      { password },
+    );
+    expect(ivan).toMatchObject({ ok: true, canWrite: false });
+    expect(ivan.message).toMatch(
+      / as it_ivan, who may only read \(admin_capable, config_write\)\.$/,
+    );
+    const deptAdmin = await testConnection(
+      { kind: 'postgres', target, user: 'postgres', operator: 'medical_admin' },
+      { password },
+    );
+    expect(deptAdmin).toMatchObject({ ok: true, canWrite: true });
+    expect(deptAdmin.message).toContain(
+      'as medical_admin, who may change configuration of department mercy_hospital/medical (',
+    );
     const unknown = await testConnection(
       { kind: 'postgres', target, user: 'postgres', operator: 'nobody_here' },
       { password },

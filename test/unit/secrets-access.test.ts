@@ -6,6 +6,7 @@ import {
   checkWrite,
   parseDepartmentScope,
   securityErrorFromPg,
+  writeReach,
 } from '../../src-main/services/access.js';
 import type { Operator } from '../../src-main/services/access.js';
 import { StrataError } from '../../src-main/core/types.js';
@@ -188,6 +189,67 @@ describe('checkWrite', () => {
         },
       ),
     );
+  });
+
+  it('writeReach names the widest place checkWrite allows, and nothing when it allows none (property)', () => {
+    const targets: Array<[Level, string]> = [
+      ['global', ''],
+      ['tenant', 'mercy'],
+      ['tenant', 'general'],
+      ['department', 'mercy/medical'],
+      ['department', 'mercy/marketing'],
+      ['department', 'general/medical'],
+      ['group', 'doctors'],
+      ['group', 'all-mercy'],
+      ['group', 'gen-nurses'],
+      ['user', 'ann'],
+      ['user', 'bob'],
+      ['user', 'cat'],
+    ];
+    fc.assert(
+      fc.property(
+        fc.subarray(['admin_capable', 'config_write', 'super_admin', 'tenant_admin', 'dept_admin']),
+        fc.constantFrom('mercy', 'general', null),
+        fc.constantFrom('medical', 'marketing', null),
+        (traits, tenantId, department) => {
+          const who = op(traits, tenantId, department);
+          const reach = writeReach(who);
+          const allowed = targets.filter(
+            ([level, scope]) => checkWrite(who, { level, scope }, dir).ok,
+          );
+          if (reach === null) {
+            expect(allowed).toEqual([]);
+            return;
+          }
+          expect(checkWrite(who, reach, dir).ok).toBe(true);
+          // Everything allowed lies inside the reach.
+          for (const [level, scope] of allowed) {
+            if (reach.level === 'global') continue;
+            const tenant = reach.level === 'tenant' ? reach.scope : reach.scope.split('/')[0];
+            expect(level).not.toBe('global');
+            if (level === 'tenant') expect([reach.level, scope]).toEqual(['tenant', tenant]);
+            if (level === 'department' && reach.level === 'department')
+              expect(scope).toBe(reach.scope);
+          }
+        },
+      ),
+    );
+    // Admin traits without config_write, or config_write without an admin trait, reach nothing.
+    expect(writeReach(op(['admin_capable', 'tenant_admin']))).toBeNull();
+    expect(writeReach(op([...W]))).toBeNull();
+    expect(writeReach(op([...W, 'dept_admin'], 'mercy', null))).toBeNull();
+    expect(writeReach(op([...W, 'dept_admin']))).toEqual({
+      level: 'department',
+      scope: 'mercy/medical',
+    });
+    expect(writeReach(op([...W, 'tenant_admin', 'dept_admin']))).toEqual({
+      level: 'tenant',
+      scope: 'mercy',
+    });
+    expect(writeReach(op([...W, 'super_admin'], null, null))).toEqual({
+      level: 'global',
+      scope: '',
+    });
   });
 
   it('assertCanWrite throws a forbidden StrataError with the reason', () => {
