@@ -11,6 +11,7 @@ import { basename } from 'node:path';
 import { StrataError } from '../core/types.js';
 import type { ConnectionsApi } from '../contract/connection-handlers.js';
 import {
+  environmentOfLabel,
   PROFILE_ENVIRONMENTS,
   type ConnectionList,
   type CurrentWorkspace,
@@ -86,18 +87,7 @@ interface Active {
 export function cautiousEnvironment(
   ...labels: Array<string | null | undefined>
 ): ProfileEnvironment | null {
-  const known = labels
-    .map((l) => (l ?? '').toLowerCase())
-    .map((l): ProfileEnvironment | null =>
-      l.startsWith('prod') || l === 'live'
-        ? 'production'
-        : l.startsWith('stag') || l.startsWith('test') || l === 'uat'
-          ? 'staging'
-          : l.startsWith('dev')
-            ? 'development'
-            : null,
-    )
-    .filter((l): l is ProfileEnvironment => l !== null);
+  const known = labels.map(environmentOfLabel);
   for (const env of PROFILE_ENVIRONMENTS) if (known.includes(env)) return env;
   return null;
 }

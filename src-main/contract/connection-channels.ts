@@ -24,6 +24,20 @@ export type ProfileKind = (typeof PROFILE_KINDS)[number];
 export const PROFILE_ENVIRONMENTS = ['production', 'staging', 'development'] as const;
 export type ProfileEnvironment = (typeof PROFILE_ENVIRONMENTS)[number];
 
+/**
+ * The environment a free-text label names (a database's `strata.environment`, a draft's source):
+ * prod* and live are production; stag*, test* and uat are staging; dev* is development; anything
+ * else, or no label, names none. The console's banner and the served workspace's caution both
+ * read labels through this one rule.
+ */
+export function environmentOfLabel(label: string | null | undefined): ProfileEnvironment | null {
+  const l = (label ?? '').toLowerCase();
+  if (l.startsWith('prod') || l === 'live') return 'production';
+  if (l.startsWith('stag') || l.startsWith('test') || l === 'uat') return 'staging';
+  if (l.startsWith('dev')) return 'development';
+  return null;
+}
+
 /** Longest URL or path a profile may name. */
 export const MAX_PROFILE_TARGET = 2000;
 /** Longest password accepted. */

@@ -7,6 +7,7 @@ import { categoryOf } from '../../src-main/core/keys.js';
 import { isSecretKey } from '../../src-main/core/secret-keys.js';
 import type { KeyMetadata, Level, SourceLevel, ValueType } from '../../src-main/core/types.js';
 import { validateValue } from '../../src-main/core/validation.js';
+import { environmentOfLabel } from '../../src-main/contract/connection-channels.js';
 import type { SlotKeyView } from '../../src-main/contract/contract.js';
 
 /** The label a key's input carries: its display name, else the key itself. */
@@ -103,13 +104,13 @@ export function slotId(level: Level, scope: string, key?: string): string {
 /** Visual tone of the environment banner. */
 export type EnvironmentTone = 'production' | 'staging' | 'development' | 'unlabelled';
 
-/** Maps an environment label to its banner tone (anything mentioning prod is production). */
+/**
+ * Maps an environment label to its banner tone: the environment it names (environmentOfLabel),
+ * development for any other label, unlabelled for none.
+ */
 export function environmentTone(environment: string | null | undefined): EnvironmentTone {
-  const env = (environment ?? '').toLowerCase();
-  if (!env) return 'unlabelled';
-  if (env.startsWith('prod') || env === 'live') return 'production';
-  if (env.startsWith('stag') || env.startsWith('test') || env === 'uat') return 'staging';
-  return 'development';
+  if (!environment) return 'unlabelled';
+  return environmentOfLabel(environment) ?? 'development';
 }
 
 /** How each environment tone reads (the banner, the profiles' chips). */

@@ -18,6 +18,8 @@ import {
   splitConnectionUrl,
 } from '../../src-main/services/connection-profiles.js';
 import { cautiousEnvironment } from '../../src-main/bridge/workspace-host.js';
+import { environmentOfLabel } from '../../src-main/contract/connection-channels.js';
+import { environmentTone } from '../../src-renderer/lib/forms.js';
 import { VAULT_FILE, createSecretVault } from '../../src-main/electron/secret-vault.js';
 import { allBytes } from '../helpers/files.js';
 import { keyring } from '../helpers/keyring.js';
@@ -84,6 +86,17 @@ describe('URLs and passwords', () => {
     expect(cautiousEnvironment('staging', null)).toBe('staging');
     expect(cautiousEnvironment('prod')).toBe('production');
     expect(cautiousEnvironment(null, undefined, 'weird')).toBeNull();
+    expect(cautiousEnvironment('dev', 'Test-2')).toBe('staging');
+    expect(cautiousEnvironment('LIVE', 'uat')).toBe('production');
+  });
+
+  it('reads a label by one rule, shared with the console banner', () => {
+    for (const label of ['production', 'PROD-EU', 'live', 'staging', 'test', 'uat', 'dev']) {
+      expect(environmentOfLabel(label)).toBe(cautiousEnvironment(label));
+      expect(environmentTone(label)).toBe(environmentOfLabel(label));
+    }
+    expect(environmentOfLabel('livestock')).toBeNull();
+    expect(environmentOfLabel(undefined)).toBeNull();
   });
 });
 

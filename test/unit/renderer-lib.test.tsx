@@ -131,6 +131,11 @@ describe('forms', () => {
     expect(environmentTone('staging')).toBe('staging');
     expect(environmentTone('development')).toBe('development');
     expect(environmentTone(null)).toBe('unlabelled');
+    expect(environmentTone('')).toBe('unlabelled');
+    expect(environmentTone('live')).toBe('production');
+    expect(environmentTone('UAT')).toBe('staging');
+    // A label the rule does not know is shown, as a label, in the development tone.
+    expect(environmentTone('clinical-qa')).toBe('development');
     expect(describeSource('env_legacy', '')).toBe('Legacy .env');
     expect(describeSource('department', 't/d')).toBe('Department t/d');
   });
