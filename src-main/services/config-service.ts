@@ -47,10 +47,13 @@ import type {
   RevealTarget,
   RevealVia,
 } from './reveal-audit.js';
+import { DIRECTORY_AUDIT_KINDS } from './types.js';
 import type {
   AuditRecord,
   ConfigService,
   ContextInput,
+  DirectoryAuditRecord,
+  DirectoryHistoryFilter,
   EffectiveItem,
   EntryView,
   HistoryFilter,
@@ -126,6 +129,22 @@ const SUPERUSER_TRAITS = ['admin_capable', 'super_admin', 'config_write'];
 
 function describe(slot: Pick<Slot, 'level' | 'scope'>): string {
   return slot.level === 'global' ? 'global level' : `${slot.level} ${slot.scope}`;
+}
+
+/** Refuses a since/until that is no date and a limit that is no whole number of at least 1. */
+function checkHistoryWindow(f: Pick<HistoryFilter, 'since' | 'until' | 'limit'>): void {
+  for (const name of ['since', 'until'] as const) {
+    const v = f[name];
+    if (v !== undefined && Number.isNaN(Date.parse(v))) {
+      throw new StrataError(
+        'invalid',
+        `${name} must be a date or timestamp such as 2025-01-31T12:00:00Z.`,
+      );
+    }
+  }
+  if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 1)) {
+    throw new StrataError('invalid', 'limit must be a whole number of at least 1.');
+  }
 }
 
 /** A config service over one open store. */
@@ -608,18 +627,7 @@ export class StrataConfigService implements ConfigService {
         throw new StrataError('invalid', 'A history scope needs a level too.');
       assertValidScope(f.level, f.scope);
     }
-    for (const name of ['since', 'until'] as const) {
-      const v = f[name];
-      if (v !== undefined && Number.isNaN(Date.parse(v))) {
-        throw new StrataError(
-          'invalid',
-          `${name} must be a date or timestamp such as 2025-01-31T12:00:00Z.`,
-        );
-      }
-    }
-    if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 1)) {
-      throw new StrataError('invalid', 'limit must be a whole number of at least 1.');
-    }
+    checkHistoryWindow(f);
     const records = await this.store.history(f);
     // Audit rows of secret keys written outside Strata (psql) may hold plaintext: mask them.
     return records.map((r) =>
@@ -627,6 +635,22 @@ export class StrataConfigService implements ConfigService {
         ? { ...r, oldValue: maskAudit(r.oldValue), newValue: maskAudit(r.newValue) }
         : r,
     );
+  }
+
+  async directoryHistory(filter: DirectoryHistoryFilter): Promise<DirectoryAuditRecord[]> {
+    const f: DirectoryHistoryFilter = { ...filter };
+    if (f.kind !== undefined && !(DIRECTORY_AUDIT_KINDS as readonly string[]).includes(f.kind)) {
+      throw new StrataError(
+        'invalid',
+        `Unknown directory kind '${String(f.kind).slice(0, 40)}'; use one of ${DIRECTORY_AUDIT_KINDS.join(', ')}.`,
+      );
+    }
+    // 201: a department is 'tenant/department', two ids of up to 100 characters.
+    if (f.ref !== undefined && (f.ref === '' || f.ref.length > 201)) {
+      throw new StrataError('invalid', 'A directory id must have 1 to 201 characters.');
+    }
+    checkHistoryWindow(f);
+    return this.store.directoryHistory(f);
   }
 
   async close(): Promise<void> {

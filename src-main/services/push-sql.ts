@@ -29,7 +29,11 @@ import type {
   Slot,
   Tenant,
 } from '../core/types.js';
-import { writeMetadataRows, type PostgresStore } from '../store/postgres-store.js';
+import {
+  writeMemberships,
+  writeMetadataRows,
+  type PostgresStore,
+} from '../store/postgres-store.js';
 import { entryFromRow } from '../store/sql-rows.js';
 import type { EntryRow } from '../store/sql-rows.js';
 import { describeSlot } from '../store/sqlite-store.js';
@@ -529,31 +533,6 @@ async function updateDirectory(
   }
 }
 
-async function replaceMemberships(
-  c: pg.ClientBase,
-  users: readonly DirectoryUser[],
-): Promise<void> {
-  if (users.length === 0) return;
-  await c.query('DELETE FROM group_members WHERE user_id = ANY($1::text[])', [
-    users.map((u) => u.id),
-  ]);
-  const user: string[] = [];
-  const group: string[] = [];
-  const pos: number[] = [];
-  for (const u of users) {
-    u.groups.forEach((g, i) => {
-      user.push(u.id);
-      group.push(g);
-      pos.push(i);
-    });
-  }
-  if (user.length === 0) return;
-  await c.query(
-    'INSERT INTO group_members (user_id, group_id, position) SELECT * FROM unnest($1::text[], $2::text[], $3::int[])',
-    [user, group, pos],
-  );
-}
-
 async function writeDirectory(
   c: pg.ClientBase,
   items: readonly DirectoryPlanItem[],
@@ -597,7 +576,7 @@ async function writeDirectory(
     }
     if (kind === 'user') users.push(...mine.map((i) => i.mine as DirectoryUser));
   }
-  await replaceMemberships(c, users);
+  await writeMemberships(c, users);
 }
 
 /** Translates a database refusal raised inside the push into a StrataError. */

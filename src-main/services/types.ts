@@ -126,6 +126,47 @@ export interface HistoryFilter {
   limit?: number;
 }
 
+/** What a directory audit record is about (config_audit.config_table 'dir:<kind>', migration 0270). */
+export const DIRECTORY_AUDIT_KINDS = [
+  'tenant',
+  'department',
+  'group',
+  'user',
+  'membership',
+] as const;
+export type DirectoryAuditKind = (typeof DIRECTORY_AUDIT_KINDS)[number];
+
+/**
+ * One audited directory change (PostgreSQL only). A tenant, department, group or user that
+ * appears or disappears is one record with field '(row)' and the row as JSON; an update is one
+ * record per changed column (field = the column); a membership is ref = user, field = group,
+ * value = the group's position in the user's order (0 wins).
+ */
+export interface DirectoryAuditRecord {
+  seq: number;
+  kind: DirectoryAuditKind;
+  /** Tenant, group or user id; 'tenant/department'; for a membership, the user. */
+  ref: string;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  changeType: 'create' | 'update' | 'delete';
+  changedBy: string;
+  changedAt: string;
+  reason: string | null;
+  pushId: string | null;
+}
+
+export interface DirectoryHistoryFilter {
+  kind?: DirectoryAuditKind;
+  /** Only this row (a user id also matches that user's memberships unless a kind is given). */
+  ref?: string;
+  changedBy?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
 /** The front door a reveal came through: the console (IPC or web bridge), the CLI, or a library. */
 export type RevealVia = 'console' | 'cli' | 'api';
 
@@ -176,6 +217,8 @@ export interface ConfigService {
   set(req: SetRequest): Promise<WriteResult>;
   unset(req: UnsetRequest): Promise<WriteResult>;
   history(filter: HistoryFilter): Promise<AuditRecord[]>;
+  /** Audited directory changes, newest first (PostgreSQL; a draft keeps none and says so). */
+  directoryHistory(filter: DirectoryHistoryFilter): Promise<DirectoryAuditRecord[]>;
   /** Reveals the secret set at exactly one slot (recorded in the reveal log first). */
   reveal(req: RevealRequest): Promise<RevealedValue>;
   close(): Promise<void>;

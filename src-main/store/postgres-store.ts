@@ -7,12 +7,26 @@
 import pg from 'pg';
 import { categoryOf } from '../core/keys.js';
 import { LEVELS, StrataError } from '../core/types.js';
-import type { ConfigEntry, Directory, KeyMetadata, Level, Slot } from '../core/types.js';
-import type { AuditRecord, HistoryFilter } from '../services/types.js';
+import type {
+  ConfigEntry,
+  Directory,
+  DirectoryUser,
+  KeyMetadata,
+  Level,
+  Slot,
+} from '../core/types.js';
+import { DIRECTORY_AUDIT_KINDS } from '../services/types.js';
+import type {
+  AuditRecord,
+  DirectoryAuditRecord,
+  DirectoryHistoryFilter,
+  HistoryFilter,
+} from '../services/types.js';
 import { appliedPostgres, compareMigrations, readMigrations } from './migrations.js';
 import {
   asLevel,
   auditFromRow,
+  directoryAuditFromRow,
   directoryFromRows,
   entryFromRow,
   metadataColumns,
@@ -298,8 +312,9 @@ export class PostgresStore implements Store {
       values.push(v);
       where.push(sql.replace('?', `$${values.length}`));
     };
+    // Directory rows (config_table 'dir:…', migration 0270) share the table; they are no values.
+    add('config_table = ANY(?::text[])', filter.level !== undefined ? [filter.level] : LEVELS);
     if (filter.key !== undefined) add('key = ?', filter.key);
-    if (filter.level !== undefined) add('config_table = ?', filter.level);
     if (filter.scope !== undefined) add("coalesce(config_id, '') = ?", filter.scope);
     if (filter.changedBy !== undefined) add('changed_by = ?', filter.changedBy);
     if (filter.since !== undefined) add('changed_at >= ?::timestamptz', filter.since);
@@ -312,6 +327,32 @@ export class PostgresStore implements Store {
       values,
     );
     return rows.map(auditFromRow);
+  }
+
+  async directoryHistory(filter: DirectoryHistoryFilter): Promise<DirectoryAuditRecord[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (sql: string, v: unknown): void => {
+      values.push(v);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    const kinds = filter.kind !== undefined ? [filter.kind] : DIRECTORY_AUDIT_KINDS;
+    add(
+      'config_table = ANY(?::text[])',
+      kinds.map((k) => `dir:${k}`),
+    );
+    if (filter.ref !== undefined) add('config_id = ?', filter.ref);
+    if (filter.changedBy !== undefined) add('changed_by = ?', filter.changedBy);
+    if (filter.since !== undefined) add('changed_at >= ?::timestamptz', filter.since);
+    if (filter.until !== undefined) add('changed_at <= ?::timestamptz', filter.until);
+    const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
+    const rows = await this.rows<AuditRow>(
+      `SELECT id::text, seq, config_table::text, config_id::text, key::text, old_value, new_value, change_type::text,
+              changed_by, changed_at, reason, push_id
+       FROM config_audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${limit}`,
+      values,
+    );
+    return rows.map(directoryAuditFromRow);
   }
 
   async readDirectory(): Promise<Directory> {
@@ -631,26 +672,45 @@ async function writeDirectoryRows(c: pg.ClientBase, dir: DirectoryUpsert): Promi
         u.map((x) => x.dbRole),
       ],
     );
-    await c.query('DELETE FROM group_members WHERE user_id = ANY($1::text[])', [
-      u.map((x) => x.id),
-    ]);
-    const memberUser: string[] = [];
-    const memberGroup: string[] = [];
-    const memberPos: number[] = [];
-    for (const x of u) {
-      x.groups.forEach((g, pos) => {
-        memberUser.push(x.id);
-        memberGroup.push(g);
-        memberPos.push(pos);
-      });
-    }
-    if (memberUser.length > 0) {
-      await c.query(
-        'INSERT INTO group_members (user_id, group_id, position) SELECT * FROM unnest($1::text[], $2::text[], $3::int[])',
-        [memberUser, memberGroup, memberPos],
-      );
-    }
+    await writeMemberships(c, u);
   }
+}
+
+/**
+ * Makes each of `users`' memberships what its `groups` list says (position = index; 0 wins).
+ */
+export async function writeMemberships(
+  c: pg.ClientBase,
+  users: readonly Pick<DirectoryUser, 'id' | 'groups'>[],
+): Promise<void> {
+  if (users.length === 0) return;
+  const user: string[] = [];
+  const group: string[] = [];
+  const pos: number[] = [];
+  for (const u of users) {
+    u.groups.forEach((g, i) => {
+      user.push(u.id);
+      group.push(g);
+      pos.push(i);
+    });
+  }
+  // Only what differs is written, so the directory audit (0270) records the memberships that
+  // changed, not every membership of every user the push touched. A membership that stays at its
+  // position is kept; one that left or moved is removed; the rest is added. What is left after
+  // the delete is exactly the target rows already present, so the insert conflicts with nothing
+  // else (each user's target positions are distinct).
+  await c.query(
+    `DELETE FROM group_members m WHERE m.user_id = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::int[]) AS x(user_id, group_id, position)
+                       WHERE x.user_id = m.user_id AND x.group_id = m.group_id AND x.position = m.position)`,
+    [users.map((u) => u.id), user, group, pos],
+  );
+  if (user.length === 0) return;
+  await c.query(
+    `INSERT INTO group_members (user_id, group_id, position)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) ON CONFLICT (user_id, group_id) DO NOTHING`,
+    [user, group, pos],
+  );
 }
 
 /**

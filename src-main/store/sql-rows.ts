@@ -17,7 +17,7 @@ import type {
   ValidationRules,
   ValueType,
 } from '../core/types.js';
-import type { AuditRecord } from '../services/types.js';
+import type { AuditRecord, DirectoryAuditKind, DirectoryAuditRecord } from '../services/types.js';
 import { LEVELS } from '../core/types.js';
 
 /**
@@ -273,6 +273,24 @@ export function auditFromRow(r: AuditRow): AuditRecord {
     oldValue: r[5],
     newValue: r[6],
     changeType,
+    changedBy: r[8],
+    changedAt: r[9],
+    reason: r[10],
+    pushId: r[11],
+  };
+}
+
+/** Converts a directory audit row (config_table 'dir:<kind>') into a DirectoryAuditRecord. */
+export function directoryAuditFromRow(r: AuditRow): DirectoryAuditRecord {
+  return {
+    seq: Number(r[1]),
+    // The query selects only config_table = 'dir:<kind>' of DIRECTORY_AUDIT_KINDS.
+    kind: r[2].slice('dir:'.length) as DirectoryAuditKind,
+    ref: r[3] ?? '',
+    field: r[4],
+    oldValue: r[5],
+    newValue: r[6],
+    changeType: r[7] === 'create' || r[7] === 'delete' ? r[7] : 'update',
     changedBy: r[8],
     changedAt: r[9],
     reason: r[10],

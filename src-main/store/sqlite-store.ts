@@ -13,7 +13,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { categoryOf } from '../core/keys.js';
 import { LEVELS, StrataError } from '../core/types.js';
 import type { ConfigEntry, Directory, KeyMetadata, Level, Slot } from '../core/types.js';
-import type { AuditRecord, HistoryFilter } from '../services/types.js';
+import type { AuditRecord, DirectoryAuditRecord, HistoryFilter } from '../services/types.js';
 import { appliedSqlite, migrateSqlite, readMigrations, renderPendingSql } from './migrations.js';
 import type { MigrateResult } from './migrations.js';
 import {
@@ -525,6 +525,14 @@ export class SqliteStore implements Store {
       ];
       return { ...auditFromRow(row), status: s.status };
     });
+  }
+
+  /** A draft keeps no directory audit: its staged directory changes are in its plan. */
+  async directoryHistory(): Promise<DirectoryAuditRecord[]> {
+    throw new StrataError(
+      'invalid',
+      'A draft keeps no directory history: it is audited by PostgreSQL when a push writes it. The staged directory changes of this draft are shown by `strata plan`.',
+    );
   }
 
   private readDirectorySync(): Directory {

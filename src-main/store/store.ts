@@ -4,7 +4,12 @@
  * the in-memory ConfigIndex; nothing above this layer issues SQL.
  */
 import type { ConfigEntry, Directory, KeyMetadata, Level, Slot, ValueType } from '../core/types.js';
-import type { AuditRecord, HistoryFilter } from '../services/types.js';
+import type {
+  AuditRecord,
+  DirectoryAuditRecord,
+  DirectoryHistoryFilter,
+  HistoryFilter,
+} from '../services/types.js';
 
 /** Everything the index is built from, read with one query per table. */
 export interface Snapshot {
@@ -88,6 +93,7 @@ export interface Store {
   /** Applies (PostgreSQL) or stages (draft) changes in ONE transaction. */
   write(changes: readonly StoredChange[], ctx: WriteContext): Promise<AppliedChange[]>;
   history(filter: HistoryFilter): Promise<AuditRecord[]>;
+  directoryHistory(filter: DirectoryHistoryFilter): Promise<DirectoryAuditRecord[]>;
   readDirectory(): Promise<Directory>;
   writeDirectory(dir: DirectoryUpsert): Promise<void>;
   readMetadata(): Promise<KeyMetadata[]>;

@@ -136,6 +136,8 @@ describe('canary secret on PostgreSQL', () => {
       ['history', SECRET_KEY],
       ['history', SECRET_KEY, '--json'],
       ['history', 'smtp.auth_pass', '--json'],
+      ['history', '--directory'],
+      ['history', '--directory', '--json'],
       ['users'],
       ['users', '--json'],
       ['export-env', '--user', 'user123'],

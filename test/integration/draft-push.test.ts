@@ -369,7 +369,30 @@ describe('fresh drafts and staged directory rows', () => {
     }>(run);
     expect(out).toMatchObject({ status: 'applied', applied: 80, directory: 36 });
     expect(out.metadata).toBeGreaterThan(20);
-    expect(await auditCount(target, out.push_id)).toBe(80);
+    // One audit row per value, per directory row and per membership (0270), all in the push.
+    const audit = await pgQuery<{ kind: string; n: number }>(
+      target,
+      `SELECT CASE WHEN config_table LIKE 'dir:%' THEN config_table ELSE 'value' END AS kind, count(*)::int AS n
+       FROM config_audit WHERE push_id = $1 GROUP BY 1 ORDER BY 1`,
+      [out.push_id],
+    );
+    const memberships = await pgQuery<{ n: number }>(
+      target,
+      'SELECT count(*)::int AS n FROM group_members',
+    );
+    const byKind = Object.fromEntries(audit.map((a) => [a.kind, a.n]));
+    expect(byKind).toMatchObject({
+      value: 80,
+      'dir:user': 20,
+      'dir:membership': memberships[0]!.n,
+    });
+    expect(
+      byKind['dir:tenant']! +
+        byKind['dir:department']! +
+        byKind['dir:group']! +
+        byKind['dir:user']!,
+    ).toBe(36);
+    expect(await auditCount(target, out.push_id)).toBe(80 + 36 + memberships[0]!.n);
     const users = await pgQuery<{ n: string }>(target, 'SELECT count(*)::text AS n FROM users');
     expect(users[0]!.n).toBe('20');
     const members = await pgQuery<{ g: string }>(
@@ -446,5 +469,90 @@ describe('fresh drafts and staged directory rows', () => {
     const again = await planDraft(file);
     expect(again.directory).toEqual([]);
     expect(again.items).toEqual([]);
+    // The directory rows are audited with the push (0270), newest first.
+    const live = await openService({ db: url, operator: 'superadmin', codec: testCodec() });
+    try {
+      const dir = (await live.directoryHistory({ limit: 100 })).filter(
+        (r) => r.pushId === out.pushId,
+      );
+      expect(dir.map((r) => [r.kind, r.ref, r.field, r.changeType])).toEqual([
+        ['group', 'st_marys.nurses', '(row)', 'create'],
+        ['department', 'st_marys/er', '(row)', 'create'],
+        ['tenant', 'st_marys', '(row)', 'create'],
+      ]);
+      for (const r of dir) {
+        expect(r).toMatchObject({
+          changedBy: 'superadmin',
+          reason: 'new site',
+          pushId: out.pushId,
+        });
+      }
+      expect(JSON.parse(dir[2]!.newValue!)).toMatchObject({ id: 'st_marys', name: "St Mary's" });
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('audits a user whose groups a push changes with only the memberships and columns that differ', async () => {
+    const url = await demoPg();
+    const file = await pulled(url);
+    const store = SqliteStore.open(file);
+    try {
+      const me = (await store.readDirectory()).users.find((u) => u.id === 'user123')!;
+      expect(me.groups).toEqual(['emergency_doctors_group', 'doctors']);
+      // doctors moves first, nurses is added; a membership whose position changed is removed
+      // and added again, one whose position stays is not written at all.
+      stageDirectory(
+        store,
+        {
+          users: [
+            {
+              ...me,
+              displayName: 'Dr. Alex Kim (ER lead)',
+              groups: ['doctors', 'emergency_doctors_group', 'nurses'],
+            },
+          ],
+        },
+        { operator: 'superadmin', reason: 'ER rota' },
+      );
+    } finally {
+      await store.close();
+    }
+    const out = await pushDraft(file, { operator: 'superadmin', reason: 'ER rota' });
+    expect(out).toMatchObject({ status: 'applied', directory: 1 });
+    const live = await openService({ db: url, operator: 'superadmin', codec: testCodec() });
+    try {
+      const mine = await live.directoryHistory({ ref: 'user123' });
+      const pushed = mine.filter((r) => r.pushId === out.pushId);
+      expect(
+        pushed.map((r) => [r.kind, r.field, r.oldValue, r.newValue, r.changeType]).reverse(),
+      ).toEqual([
+        ['user', 'display_name', 'Dr. Alex Kim', 'Dr. Alex Kim (ER lead)', 'update'],
+        ['membership', 'doctors', '1', null, 'delete'],
+        ['membership', 'emergency_doctors_group', '0', null, 'delete'],
+        ['membership', 'doctors', null, '0', 'create'],
+        ['membership', 'emergency_doctors_group', null, '1', 'create'],
+        ['membership', 'nurses', null, '2', 'create'],
+      ]);
+      expect((await live.directoryHistory({ ref: 'user123', kind: 'user' })).length).toBe(
+        mine.filter((r) => r.kind === 'user').length,
+      );
+      // Configuration history never shows directory rows.
+      expect((await live.history({ limit: 100_000 })).every((r) => r.key !== 'display_name')).toBe(
+        true,
+      );
+      const badKind = await rejection(live.directoryHistory({ kind: 'ward' as unknown as 'user' }));
+      expect(badKind.message).toMatch(/^Unknown directory kind 'ward'; use one of tenant, /);
+    } finally {
+      await live.close();
+    }
+    // A draft keeps no directory audit, and says where it is.
+    const draft = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
+    try {
+      const e = await rejection(draft.directoryHistory({}));
+      expect(e.message).toMatch(/^A draft keeps no directory history/);
+    } finally {
+      await draft.close();
+    }
   });
 });

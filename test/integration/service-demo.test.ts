@@ -146,13 +146,30 @@ describe('demo on PostgreSQL', () => {
       operator: 'demo-loader',
     });
     expect(summary).toMatchObject({ kind: 'postgres', tenants: 2, users: 20, skippedSecrets: 0 });
-    const audit = await pgQuery<{ n: number; who: string; why: string }>(
+    const audit = await pgQuery<{
+      values: number;
+      directory: number;
+      who: string;
+      who_last: string;
+      why: string;
+    }>(
       url,
-      'SELECT count(*)::int AS n, min(changed_by) AS who, min(reason) AS why FROM config_audit',
+      `SELECT count(*) FILTER (WHERE config_table NOT LIKE 'dir:%')::int AS values,
+              count(*) FILTER (WHERE config_table LIKE 'dir:%')::int AS directory,
+              min(changed_by) AS who, max(changed_by) AS who_last, min(reason) AS why
+       FROM config_audit`,
+    );
+    // One row per value and one per directory row and membership (0270), all by the loader.
+    const dirRows = await pgQuery<{ n: number }>(
+      url,
+      `SELECT ((SELECT count(*) FROM tenants) + (SELECT count(*) FROM departments) + (SELECT count(*) FROM groups)
+               + (SELECT count(*) FROM users) + (SELECT count(*) FROM group_members))::int AS n`,
     );
     expect(audit[0]).toEqual({
-      n: summary.entries,
+      values: summary.entries,
+      directory: dirRows[0]!.n,
       who: 'demo-loader',
+      who_last: 'demo-loader',
       why: 'strata demo: hospital network',
     });
     const secrets = await pgQuery<{ value: string; encrypted: boolean }>(

@@ -447,11 +447,13 @@ describe('tenant provisioning', () => {
       { id: 'st_marys.doctors', department: 'medical' },
       { id: 'st_marys.nurses', department: null },
     ]);
-    const audit = await pgQuery<{ push_id: string; reason: string }>(
+    const audit = await pgQuery<{ config_table: string; push_id: string; reason: string }>(
       url,
-      "SELECT push_id, reason FROM config_audit WHERE config_id = 'st_marys'",
+      "SELECT config_table, push_id, reason FROM config_audit WHERE config_id = 'st_marys'",
     );
-    expect(audit).toHaveLength(7);
+    // Seven tenant values and the tenant itself (directory audit, 0270), all in the push.
+    expect(audit.filter((a) => a.config_table === 'tenant')).toHaveLength(7);
+    expect(audit.filter((a) => a.config_table === 'dir:tenant')).toHaveLength(1);
     expect(new Set(audit.map((a) => a.push_id))).toEqual(new Set([pushed.pushId]));
     expect(await pgQuery(url, 'SELECT count(*)::int AS n FROM config_pushes')).toEqual([{ n: 1 }]);
   });
@@ -490,12 +492,18 @@ describe('tenant provisioning', () => {
       expect(values).toHaveLength(
         Object.keys((await t.show('business')).definition.configs).length,
       );
-      const audit = await pgQuery<{ reason: string }>(
+      const audit = await pgQuery<{ config_table: string; reason: string }>(
         url,
-        "SELECT reason FROM config_audit WHERE config_id = 'st_lukes'",
+        "SELECT config_table, reason FROM config_audit WHERE config_id = 'st_lukes' ORDER BY seq",
       );
-      expect(audit.length).toBe(values.length);
-      expect(audit[0]!.reason).toContain('create tenant st_lukes from template business v1');
+      // The tenant row (directory audit, 0270), then one row per value, all with the reason.
+      expect(audit.map((a) => a.config_table)).toEqual([
+        'dir:tenant',
+        ...values.map(() => 'tenant'),
+      ]);
+      for (const a of audit) {
+        expect(a.reason).toContain('create tenant st_lukes from template business v1');
+      }
 
       // A group that appears in the database behind the service's back makes the insert fail
       // half-way: nothing of the tenant may remain.
