@@ -2,7 +2,7 @@
  * The one contract between the console and main: every namespaced channel, the strict zod schema
  * of its request and the type of its response. Electron IPC, the local web bridge and the
  * renderer client are all derived from this table, so a channel cannot exist in one and not in
- * the others. Browser-safe: imports zod and types only.
+ * the others. Browser-safe: imports zod, types and plain constants only.
  */
 import { z } from 'zod';
 import { templateRequestSchemas, type TemplateChannelResponses } from './template-channels.js';
@@ -26,14 +26,20 @@ import type {
   SourceLevel,
   ValueType,
 } from '../core/types.js';
+import { DIRECTORY_AUDIT_KINDS } from '../services/types.js';
 import type {
   AuditRecord,
   ContextInput,
+  DirectoryAuditRecord,
   EffectiveItem,
   EntryView,
   WorkspaceInfo,
   WriteResult,
 } from '../services/types.js';
+
+/** The directory audit kinds, re-exported for the console (which imports only the contract). */
+export { DIRECTORY_AUDIT_KINDS };
+export type { DirectoryAuditKind, DirectoryAuditRecord } from '../services/types.js';
 
 /** Longest key the schema accepts (matches VARCHAR(200) in the config tables). */
 export const MAX_KEY = 200;
@@ -124,6 +130,19 @@ export const requestSchemas = {
     key: keySchema.optional(),
     level: levelSchema.optional(),
     scope: scopeSchema.optional(),
+    changedBy: z.string().max(MAX_ID).optional(),
+    since: isoSchema.optional(),
+    until: isoSchema.optional(),
+    limit: z.number().int().min(1).max(MAX_AUDIT_ROWS).optional(),
+  }),
+  /**
+   * Directory changes (tenants, departments, groups, users, memberships); PostgreSQL only. `ref`
+   * is a tenant, group or user id or 'tenant/department' (a user id also matches the user's
+   * memberships unless a kind is given).
+   */
+  'audit:directory': z.strictObject({
+    kind: z.enum(DIRECTORY_AUDIT_KINDS).optional(),
+    ref: z.string().min(1).max(MAX_SCOPE).optional(),
     changedBy: z.string().max(MAX_ID).optional(),
     since: isoSchema.optional(),
     until: isoSchema.optional(),
@@ -298,6 +317,7 @@ export interface ChannelResponses
   'config:set': WriteResult;
   'config:unset': WriteResult;
   'audit:list': AuditRecord[];
+  'audit:directory': DirectoryAuditRecord[];
   'secret:reveal': { level: Level; scope: string; key: string; value: string };
   'draft:staged': StagedChangeView[];
   'draft:discard': { discarded: number };

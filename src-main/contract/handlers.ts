@@ -200,6 +200,7 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
       return result;
     },
     'audit:list': (r) => service.history(r),
+    'audit:directory': (r) => service.directoryHistory(r),
     // Exactly one slot is decrypted, and only after its reveal record is written.
     'secret:reveal': (r) =>
       service.reveal({

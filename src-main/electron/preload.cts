@@ -20,6 +20,7 @@ const CHANNEL_LIST = [
   'config:set',
   'config:unset',
   'audit:list',
+  'audit:directory',
   'secret:reveal',
   'draft:staged',
   'draft:discard',

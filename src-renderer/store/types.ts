@@ -18,6 +18,8 @@ import type {
 import type {
   AuditRecord,
   ContextInput,
+  DirectoryAuditRecord,
+  DirectoryHistoryFilter,
   EffectiveItem,
   HistoryFilter,
   WorkspaceInfo,
@@ -181,16 +183,32 @@ export interface StagingSlice {
   push(confirm: string, reason: string | null): Promise<boolean>;
 }
 
+/** Which tab of the audit log is shown: configuration changes or directory changes. */
+export type AuditTab = 'config' | 'directory';
+
+/** The directory tab's filter (the row id, the kind and who changed it). */
+export type DirectoryAuditFilter = Pick<DirectoryHistoryFilter, 'ref' | 'kind' | 'changedBy'>;
+
 /** The audit log. */
 export interface AuditSlice {
   auditOpen: boolean;
+  auditTab: AuditTab;
   auditFilter: HistoryFilter;
   auditRecords: AuditRecord[] | null;
   auditStatus: 'idle' | 'loading' | 'ready' | 'error';
   auditError: string | null;
+  directoryAuditFilter: DirectoryAuditFilter;
+  /** Directory changes (PostgreSQL only; a draft answers an error, kept in directoryAuditError). */
+  directoryAuditRecords: DirectoryAuditRecord[] | null;
+  directoryAuditStatus: 'idle' | 'loading' | 'ready' | 'error';
+  directoryAuditError: string | null;
   setAuditOpen(open: boolean): void;
+  /** Shows a tab; the directory tab loads its records. */
+  setAuditTab(tab: AuditTab): void;
   setAuditFilter(filter: HistoryFilter): void;
+  setDirectoryAuditFilter(filter: DirectoryAuditFilter): void;
   loadAudit(): Promise<void>;
+  loadDirectoryAudit(): Promise<void>;
   revert(record: AuditRecord): Promise<boolean>;
 }
 

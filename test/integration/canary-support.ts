@@ -149,6 +149,7 @@ export function channelRequests(s: CanaryScene): { [C in NonRevealChannel]: Requ
       reason: 'canary unset through the bridge',
     },
     'audit:list': { key: s.secretKey },
+    'audit:directory': { ref: s.userId },
     'draft:staged': {},
     // Ids that name no staged change: discarding the canary would empty the scene.
     'draft:discard': { ids: ['999999999'] },

@@ -248,6 +248,34 @@ describe('web bridge', () => {
     expect(get.status).toBe(405);
   });
 
+  it('answers audit:directory: an unknown kind by name, and the draft refusal', async () => {
+    const res = await raw(bridge.port, {
+      method: 'POST',
+      path: '/api/audit:directory',
+      headers,
+      body: JSON.stringify({ kind: CANARY }),
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid',
+        message:
+          "Invalid request for audit:directory: field 'kind' must be one of tenant, department, group, user, membership.",
+      },
+    });
+    const client = createClient(
+      createHttpTransport({ baseUrl: bridge.origin, token: bridge.token }),
+    );
+    await expect(
+      client.invoke('audit:directory', { ref: 'user123', limit: 10 }),
+    ).rejects.toMatchObject({
+      name: 'ClientError',
+      code: 'invalid',
+      message: expect.stringMatching(/^A draft keeps no directory history/) as unknown,
+    });
+  });
+
   it('serves the console with a strict CSP and refuses paths outside it', async () => {
     const page = await raw(bridge.port, { path: '/', headers: { host: headers.host! } });
     expect(page.status).toBe(200);

@@ -107,6 +107,30 @@ describe('request schemas', () => {
     expect(parseRequest('audit:list', { limit: 5001 }).ok).toBe(false);
   });
 
+  it('bound the directory history filter and refuse an unknown kind by name', () => {
+    expect(parseRequest('audit:directory', {}).ok).toBe(true);
+    for (const kind of ['tenant', 'department', 'group', 'user', 'membership']) {
+      expect(parseRequest('audit:directory', { kind, ref: 'x', limit: 10 }).ok, kind).toBe(true);
+    }
+    expect(parseRequest('audit:directory', { kind: 'team' })).toEqual({
+      ok: false,
+      error: {
+        code: 'invalid',
+        message:
+          "Invalid request for audit:directory: field 'kind' must be one of tenant, department, group, user, membership.",
+      },
+    });
+    // A department's ref is 'tenant/department': two 100-character ids and the slash.
+    const dept = `${'t'.repeat(100)}/${'d'.repeat(100)}`;
+    expect(parseRequest('audit:directory', { ref: dept }).ok).toBe(true);
+    expect(parseRequest('audit:directory', { ref: `${dept}x` }).ok).toBe(false);
+    expect(parseRequest('audit:directory', { ref: '' }).ok).toBe(false);
+    expect(parseRequest('audit:directory', { changedBy: 'o'.repeat(101) }).ok).toBe(false);
+    expect(parseRequest('audit:directory', { limit: 5001 }).ok).toBe(false);
+    expect(parseRequest('audit:directory', { limit: 0 }).ok).toBe(false);
+    expect(parseRequest('audit:directory', { key: 'ui.theme' }).ok).toBe(false);
+  });
+
   it('accept either context form, but not a mix with unknown fields', () => {
     expect(parseRequest('config:effective', { context: { userId: 'u1' } }).ok).toBe(true);
     expect(

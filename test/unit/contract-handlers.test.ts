@@ -70,6 +70,8 @@ describe.each(['sqlite', 'postgres'] as const)('handlers over %s', (kind) => {
       ['config:slot', { level: 'tenant', scope: `${CANARY}${'s'.repeat(201)}` }],
       ['workspace:info', { extra: CANARY }],
       ['audit:list', { limit: 100000 }],
+      ['audit:directory', { kind: CANARY }],
+      ['audit:directory', { ref: `${CANARY}${'r'.repeat(201)}` }],
       ['config:keys', CANARY],
     ];
     for (const [channel, request] of cases) {
@@ -203,6 +205,23 @@ describe.each(['sqlite', 'postgres'] as const)('handlers over %s', (kind) => {
     if (!bad.ok) {
       expect(bad.error.code).toBe('invalid');
       expect(bad.error.message).toContain('uploads.max_size_mb');
+    }
+  });
+
+  it('answers directory history on PostgreSQL and a clear refusal on a draft', async () => {
+    const answer = await handlers['audit:directory']({ kind: 'user', limit: 5 });
+    if (kind === 'sqlite') {
+      expect(answer.ok).toBe(false);
+      if (!answer.ok) {
+        expect(answer.error.code).toBe('invalid');
+        expect(answer.error.message).toMatch(/^A draft keeps no directory history/);
+      }
+    } else {
+      expect(answer.ok).toBe(true);
+      if (answer.ok) {
+        expect(answer.data.length).toBeLessThanOrEqual(5);
+        for (const record of answer.data) expect(record.kind).toBe('user');
+      }
     }
   });
 

@@ -1,4 +1,7 @@
-/** Audit log slice: filtered history and revert (which stages the old value back). */
+/**
+ * Audit log slice: filtered configuration history and revert (which stages the old value back),
+ * and the directory history (tenants, departments, groups, users, memberships; read-only).
+ */
 import { isSecret } from '../../lib/forms.js';
 import { call, errorMessage } from '../call.js';
 import type { AuditSlice, SliceCreator } from '../types.js';
@@ -9,18 +12,34 @@ export const AUDIT_PAGE = 500;
 /** Creates the audit slice. */
 export const createAuditSlice: SliceCreator<AuditSlice> = (set, get, deps) => ({
   auditOpen: false,
+  auditTab: 'config',
   auditFilter: {},
   auditRecords: null,
   auditStatus: 'idle',
   auditError: null,
+  directoryAuditFilter: {},
+  directoryAuditRecords: null,
+  directoryAuditStatus: 'idle',
+  directoryAuditError: null,
 
   setAuditOpen(open) {
     set({ auditOpen: open });
-    if (open) void get().loadAudit();
+    if (!open) return;
+    void get().loadAudit();
+    if (get().auditTab === 'directory') void get().loadDirectoryAudit();
+  },
+
+  setAuditTab(tab) {
+    set({ auditTab: tab });
+    if (tab === 'directory') void get().loadDirectoryAudit();
   },
 
   setAuditFilter(filter) {
     set({ auditFilter: filter });
+  },
+
+  setDirectoryAuditFilter(filter) {
+    set({ directoryAuditFilter: filter });
   },
 
   async loadAudit() {
@@ -37,6 +56,30 @@ export const createAuditSlice: SliceCreator<AuditSlice> = (set, get, deps) => ({
       set({ auditRecords: await call(deps, 'audit:list', request), auditStatus: 'ready' });
     } catch (error) {
       set({ auditStatus: 'error', auditError: errorMessage(error) });
+    }
+  },
+
+  async loadDirectoryAudit() {
+    const filter = get().directoryAuditFilter;
+    set({ directoryAuditStatus: 'loading', directoryAuditError: null });
+    try {
+      const request = {
+        ...(filter.ref ? { ref: filter.ref } : {}),
+        ...(filter.kind ? { kind: filter.kind } : {}),
+        ...(filter.changedBy ? { changedBy: filter.changedBy } : {}),
+        limit: AUDIT_PAGE,
+      };
+      set({
+        directoryAuditRecords: await call(deps, 'audit:directory', request),
+        directoryAuditStatus: 'ready',
+      });
+    } catch (error) {
+      // A draft keeps no directory history: the records go, the sentence is shown instead.
+      set({
+        directoryAuditRecords: null,
+        directoryAuditStatus: 'error',
+        directoryAuditError: errorMessage(error),
+      });
     }
   },
 

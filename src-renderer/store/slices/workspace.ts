@@ -35,7 +35,10 @@ export const createWorkspaceSlice: SliceCreator<WorkspaceSlice> = (set, get, dep
       void get().loadSlot();
       void get().loadPreview();
       void get().loadServerStaged();
-      if (get().auditOpen) void get().loadAudit();
+      if (get().auditOpen) {
+        void get().loadAudit();
+        if (get().auditTab === 'directory') void get().loadDirectoryAudit();
+      }
     }, 150);
   };
 
