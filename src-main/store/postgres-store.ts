@@ -306,53 +306,55 @@ export class PostgresStore implements Store {
   }
 
   async history(filter: HistoryFilter): Promise<AuditRecord[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, v: unknown): void => {
-      values.push(v);
-      where.push(sql.replace('?', `$${values.length}`));
-    };
     // Directory rows (config_table 'dir:…', migration 0270) share the table; they are no values.
-    add('config_table = ANY(?::text[])', filter.level !== undefined ? [filter.level] : LEVELS);
-    if (filter.key !== undefined) add('key = ?', filter.key);
-    if (filter.scope !== undefined) add("coalesce(config_id, '') = ?", filter.scope);
-    if (filter.changedBy !== undefined) add('changed_by = ?', filter.changedBy);
-    if (filter.since !== undefined) add('changed_at >= ?::timestamptz', filter.since);
-    if (filter.until !== undefined) add('changed_at <= ?::timestamptz', filter.until);
-    const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
-    const rows = await this.rows<AuditRow>(
-      `SELECT id::text, seq, config_table::text, config_id::text, key::text, old_value, new_value, change_type::text,
-              changed_by, changed_at, reason, push_id
-       FROM config_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ${limit}`,
-      values,
+    const rows = await this.auditRows(
+      filter.level !== undefined ? [filter.level] : LEVELS,
+      [
+        ['key', filter.key],
+        ["coalesce(config_id, '')", filter.scope],
+      ],
+      filter,
     );
     return rows.map(auditFromRow);
   }
 
   async directoryHistory(filter: DirectoryHistoryFilter): Promise<DirectoryAuditRecord[]> {
+    const kinds = filter.kind !== undefined ? [filter.kind] : DIRECTORY_AUDIT_KINDS;
+    const rows = await this.auditRows(
+      kinds.map((k) => `dir:${k}`),
+      [['config_id', filter.ref]],
+      filter,
+    );
+    return rows.map(directoryAuditFromRow);
+  }
+
+  /**
+   * config_audit rows of these config_table values, newest first: the columns given equal to
+   * their values (where defined), by changedBy, within since..until, at most `limit` (1000).
+   */
+  private async auditRows(
+    tables: readonly string[],
+    equal: ReadonlyArray<readonly [column: string, value: string | undefined]>,
+    filter: Pick<HistoryFilter, 'changedBy' | 'since' | 'until' | 'limit'>,
+  ): Promise<AuditRow[]> {
     const where: string[] = [];
     const values: unknown[] = [];
     const add = (sql: string, v: unknown): void => {
       values.push(v);
       where.push(sql.replace('?', `$${values.length}`));
     };
-    const kinds = filter.kind !== undefined ? [filter.kind] : DIRECTORY_AUDIT_KINDS;
-    add(
-      'config_table = ANY(?::text[])',
-      kinds.map((k) => `dir:${k}`),
-    );
-    if (filter.ref !== undefined) add('config_id = ?', filter.ref);
+    add('config_table = ANY(?::text[])', tables);
+    for (const [column, value] of equal) if (value !== undefined) add(`${column} = ?`, value);
     if (filter.changedBy !== undefined) add('changed_by = ?', filter.changedBy);
     if (filter.since !== undefined) add('changed_at >= ?::timestamptz', filter.since);
     if (filter.until !== undefined) add('changed_at <= ?::timestamptz', filter.until);
     const limit = Math.max(1, Math.min(filter.limit ?? 1000, 100_000));
-    const rows = await this.rows<AuditRow>(
+    return this.rows<AuditRow>(
       `SELECT id::text, seq, config_table::text, config_id::text, key::text, old_value, new_value, change_type::text,
               changed_by, changed_at, reason, push_id
        FROM config_audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${limit}`,
       values,
     );
-    return rows.map(directoryAuditFromRow);
   }
 
   async readDirectory(): Promise<Directory> {

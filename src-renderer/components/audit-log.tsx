@@ -16,6 +16,7 @@ import Tab from '@mui/material/Tab';
 import Tabs from '@mui/material/Tabs';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
+import type { SxProps, Theme } from '@mui/material/styles';
 import type { ReactNode } from 'react';
 import {
   DIRECTORY_AUDIT_KINDS,
@@ -43,38 +44,41 @@ function short(v: string | null): string {
 /** The message a draft answers on the directory channel (it keeps no directory history). */
 const NO_DRAFT_HISTORY = /^A draft keeps no directory history/;
 
+/** The grid every row of a table shares; headers add weight and a thicker rule. */
+function rowSx(columns: string, header = false): SxProps<Theme> {
+  return {
+    display: 'grid',
+    gridTemplateColumns: columns,
+    gap: 1,
+    borderBottom: header ? 2 : 1,
+    borderColor: 'divider',
+    fontSize: 13,
+    ...(header ? { fontWeight: 700 } : { py: 0.5, alignItems: 'center' }),
+  };
+}
+
+const MONO = { fontFamily: 'monospace', wordBreak: 'break-all' } as const;
+
 function Row({ record }: { record: AuditRecord }): ReactNode {
   const revert = useStrata((s) => s.revert);
   const revertPush = useStrata((s) => s.revertPush);
   return (
-    <Box
-      role="row"
-      sx={{
-        display: 'grid',
-        gridTemplateColumns: COLUMNS,
-        gap: 1,
-        py: 0.5,
-        borderBottom: 1,
-        borderColor: 'divider',
-        alignItems: 'center',
-        fontSize: 13,
-      }}
-    >
+    <Box role="row" sx={rowSx(COLUMNS)}>
       <span role="cell">{new Date(record.changedAt).toLocaleString()}</span>
       <span role="cell">{record.changedBy}</span>
       <span role="cell">{describeSource(record.level, record.scope)}</span>
-      <span role="cell" style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+      <span role="cell" style={MONO}>
         {record.key}
       </span>
       <span role="cell">{record.changeType}</span>
-      <span role="cell" style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+      <span role="cell" style={MONO}>
         {short(record.oldValue)}
       </span>
-      <span role="cell" style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+      <span role="cell" style={MONO}>
         {short(record.newValue)}
       </span>
       <span role="cell">{record.reason ?? ''}</span>
-      <span role="cell" style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+      <span role="cell" style={MONO}>
         {record.pushId ? (
           <>
             {record.pushId}
@@ -104,38 +108,101 @@ function Row({ record }: { record: AuditRecord }): ReactNode {
 }
 
 function DirectoryRow({ record }: { record: DirectoryAuditRecord }): ReactNode {
-  const mono = { fontFamily: 'monospace', wordBreak: 'break-all' } as const;
   return (
-    <Box
-      role="row"
-      sx={{
-        display: 'grid',
-        gridTemplateColumns: DIRECTORY_COLUMNS,
-        gap: 1,
-        py: 0.5,
-        borderBottom: 1,
-        borderColor: 'divider',
-        alignItems: 'center',
-        fontSize: 13,
-      }}
-    >
+    <Box role="row" sx={rowSx(DIRECTORY_COLUMNS)}>
       <span role="cell">{new Date(record.changedAt).toLocaleString()}</span>
       <span role="cell">{record.changedBy}</span>
-      <span role="cell" style={mono}>{`${record.kind} ${record.ref}`}</span>
-      <span role="cell" style={mono}>
+      <span role="cell" style={MONO}>{`${record.kind} ${record.ref}`}</span>
+      <span role="cell" style={MONO}>
         {record.kind === 'membership' ? `group ${record.field}` : record.field}
       </span>
       <span role="cell">{record.changeType}</span>
-      <span role="cell" style={mono}>
+      <span role="cell" style={MONO}>
         {short(record.oldValue)}
       </span>
-      <span role="cell" style={mono}>
+      <span role="cell" style={MONO}>
         {short(record.newValue)}
       </span>
       <span role="cell">{record.reason ?? ''}</span>
-      <span role="cell" style={mono}>
+      <span role="cell" style={MONO}>
         {record.pushId ?? ''}
       </span>
+    </Box>
+  );
+}
+
+interface AuditPanelProps<T> {
+  id: string;
+  /** The section's accessible name. */
+  label: string;
+  /** The filter fields (the Apply button is added). */
+  filters: ReactNode;
+  onApply: () => void;
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  error: string | null;
+  /** An error that is an answer rather than a fault (a draft keeps no directory history). */
+  errorIsInfo?: boolean;
+  records: T[] | null;
+  tableLabel: string;
+  columns: string;
+  headers: readonly string[];
+  getKey: (record: T) => string;
+  renderRow: (record: T) => ReactNode;
+  emptyText: string;
+}
+
+/** One tab of the audit log: a filter form, progress, an error, and a virtualised table. */
+function AuditPanel<T>(props: AuditPanelProps<T>): ReactNode {
+  const { records, error } = props;
+  return (
+    <Box
+      component="section"
+      id={props.id}
+      aria-label={props.label}
+      sx={{ display: 'flex', flexDirection: 'column', gap: 1 }}
+    >
+      <Stack
+        component="form"
+        direction="row"
+        spacing={1}
+        sx={{ flexWrap: 'wrap', rowGap: 1, pt: 1 }}
+        onSubmit={(e) => {
+          e.preventDefault();
+          props.onApply();
+        }}
+      >
+        {props.filters}
+        <Button type="submit" variant="contained">
+          Apply filter
+        </Button>
+      </Stack>
+      {props.status === 'loading' ? (
+        <LinearProgress aria-label={`Loading ${props.label.toLowerCase()}`} />
+      ) : null}
+      {error ? <Alert severity={props.errorIsInfo ? 'info' : 'error'}>{error}</Alert> : null}
+      {error && records === null ? null : (
+        <Box role="table" aria-label={props.tableLabel} sx={{ minWidth: 1100 }}>
+          <Box role="row" sx={rowSx(props.columns, true)}>
+            {props.headers.map((h, i) => (
+              <span role="columnheader" key={i}>
+                {h}
+              </span>
+            ))}
+          </Box>
+          <Box role="rowgroup">
+            <VirtualList
+              items={records ?? []}
+              estimateSize={36}
+              height={480}
+              getKey={props.getKey}
+              renderItem={props.renderRow}
+            />
+          </Box>
+        </Box>
+      )}
+      {records && records.length === 0 ? (
+        <Typography color="text.secondary">{props.emptyText}</Typography>
+      ) : null}
     </Box>
   );
 }
@@ -149,95 +216,56 @@ function ConfigAudit(): ReactNode {
   const status = useStrata((s) => s.auditStatus);
   const error = useStrata((s) => s.auditError);
   return (
-    <Box
-      component="section"
+    <AuditPanel
       id="audit-panel-config"
-      aria-label="Audit log"
-      sx={{ display: 'flex', flexDirection: 'column', gap: 1 }}
-    >
-      <Stack
-        component="form"
-        direction="row"
-        spacing={1}
-        sx={{ flexWrap: 'wrap', rowGap: 1, pt: 1 }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void load();
-        }}
-      >
-        <TextField
-          label="Key"
-          value={filter.key ?? ''}
-          onChange={(e) => setFilter({ ...filter, key: e.target.value || undefined })}
-        />
-        <TextField
-          select
-          label="Level"
-          value={filter.level ?? ''}
-          onChange={(e) =>
-            setFilter({ ...filter, level: (e.target.value || undefined) as Level | undefined })
-          }
-          slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
-          sx={{ minWidth: 140 }}
-        >
-          <option value="">(any)</option>
-          {LEVELS.map((l) => (
-            <option key={l} value={l}>
-              {l}
-            </option>
-          ))}
-        </TextField>
-        <TextField
-          label="Scope"
-          value={filter.scope ?? ''}
-          onChange={(e) => setFilter({ ...filter, scope: e.target.value || undefined })}
-        />
-        <TextField
-          label="Changed by"
-          value={filter.changedBy ?? ''}
-          onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
-        />
-        <Button type="submit" variant="contained">
-          Apply filter
-        </Button>
-      </Stack>
-      {status === 'loading' ? <LinearProgress aria-label="Loading audit log" /> : null}
-      {error ? <Alert severity="error">{error}</Alert> : null}
-      <Box role="table" aria-label="Audit records" sx={{ minWidth: 1100 }}>
-        <Box
-          role="row"
-          sx={{
-            display: 'grid',
-            gridTemplateColumns: COLUMNS,
-            gap: 1,
-            fontWeight: 700,
-            borderBottom: 2,
-            borderColor: 'divider',
-            fontSize: 13,
-          }}
-        >
-          {['When', 'Who', 'Where', 'Key', 'Change', 'Old', 'New', 'Reason', 'Push', ''].map(
-            (h, i) => (
-              <span role="columnheader" key={i}>
-                {h}
-              </span>
-            ),
-          )}
-        </Box>
-        <Box role="rowgroup">
-          <VirtualList
-            items={records ?? []}
-            estimateSize={36}
-            height={480}
-            getKey={(r) => r.id}
-            renderItem={(r) => <Row record={r} />}
+      label="Audit log"
+      onApply={() => void load()}
+      status={status}
+      error={error}
+      records={records}
+      tableLabel="Audit records"
+      columns={COLUMNS}
+      headers={['When', 'Who', 'Where', 'Key', 'Change', 'Old', 'New', 'Reason', 'Push', '']}
+      getKey={(r) => r.id}
+      renderRow={(r) => <Row record={r} />}
+      emptyText="No audit records match."
+      filters={
+        <>
+          <TextField
+            label="Key"
+            value={filter.key ?? ''}
+            onChange={(e) => setFilter({ ...filter, key: e.target.value || undefined })}
           />
-        </Box>
-      </Box>
-      {records && records.length === 0 ? (
-        <Typography color="text.secondary">No audit records match.</Typography>
-      ) : null}
-    </Box>
+          <TextField
+            select
+            label="Level"
+            value={filter.level ?? ''}
+            onChange={(e) =>
+              setFilter({ ...filter, level: (e.target.value || undefined) as Level | undefined })
+            }
+            slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
+            sx={{ minWidth: 140 }}
+          >
+            <option value="">(any)</option>
+            {LEVELS.map((l) => (
+              <option key={l} value={l}>
+                {l}
+              </option>
+            ))}
+          </TextField>
+          <TextField
+            label="Scope"
+            value={filter.scope ?? ''}
+            onChange={(e) => setFilter({ ...filter, scope: e.target.value || undefined })}
+          />
+          <TextField
+            label="Changed by"
+            value={filter.changedBy ?? ''}
+            onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
+          />
+        </>
+      }
+    />
   );
 }
 
@@ -250,95 +278,56 @@ function DirectoryAudit(): ReactNode {
   const status = useStrata((s) => s.directoryAuditStatus);
   const error = useStrata((s) => s.directoryAuditError);
   return (
-    <Box
-      component="section"
+    <AuditPanel
       id="audit-panel-directory"
-      aria-label="Directory history"
-      sx={{ display: 'flex', flexDirection: 'column', gap: 1 }}
-    >
-      <Stack
-        component="form"
-        direction="row"
-        spacing={1}
-        sx={{ flexWrap: 'wrap', rowGap: 1, pt: 1 }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void load();
-        }}
-      >
-        <TextField
-          label="Id"
-          value={filter.ref ?? ''}
-          onChange={(e) => setFilter({ ...filter, ref: e.target.value || undefined })}
-          helperText="Tenant, group or user id, or tenant/department"
-        />
-        <TextField
-          select
-          label="Kind"
-          value={filter.kind ?? ''}
-          onChange={(e) =>
-            setFilter({
-              ...filter,
-              kind: (e.target.value || undefined) as DirectoryAuditKind | undefined,
-            })
-          }
-          slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
-          sx={{ minWidth: 140 }}
-        >
-          <option value="">(any)</option>
-          {DIRECTORY_AUDIT_KINDS.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </TextField>
-        <TextField
-          label="Changed by"
-          value={filter.changedBy ?? ''}
-          onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
-        />
-        <Button type="submit" variant="contained">
-          Apply filter
-        </Button>
-      </Stack>
-      {status === 'loading' ? <LinearProgress aria-label="Loading directory history" /> : null}
-      {error ? (
-        <Alert severity={NO_DRAFT_HISTORY.test(error) ? 'info' : 'error'}>{error}</Alert>
-      ) : (
-        <Box role="table" aria-label="Directory records" sx={{ minWidth: 1100 }}>
-          <Box
-            role="row"
-            sx={{
-              display: 'grid',
-              gridTemplateColumns: DIRECTORY_COLUMNS,
-              gap: 1,
-              fontWeight: 700,
-              borderBottom: 2,
-              borderColor: 'divider',
-              fontSize: 13,
-            }}
+      label="Directory history"
+      onApply={() => void load()}
+      status={status}
+      error={error}
+      errorIsInfo={error !== null && NO_DRAFT_HISTORY.test(error)}
+      records={records}
+      tableLabel="Directory records"
+      columns={DIRECTORY_COLUMNS}
+      headers={['When', 'Who', 'What', 'Field', 'Change', 'Old', 'New', 'Reason', 'Push']}
+      getKey={(r) => `${r.seq}:${r.kind}:${r.ref}:${r.field}`}
+      renderRow={(r) => <DirectoryRow record={r} />}
+      emptyText="No directory records match."
+      filters={
+        <>
+          <TextField
+            label="Id"
+            value={filter.ref ?? ''}
+            onChange={(e) => setFilter({ ...filter, ref: e.target.value || undefined })}
+            helperText="Tenant, group or user id, or tenant/department"
+          />
+          <TextField
+            select
+            label="Kind"
+            value={filter.kind ?? ''}
+            onChange={(e) =>
+              setFilter({
+                ...filter,
+                kind: (e.target.value || undefined) as DirectoryAuditKind | undefined,
+              })
+            }
+            slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
+            sx={{ minWidth: 140 }}
           >
-            {['When', 'Who', 'What', 'Field', 'Change', 'Old', 'New', 'Reason', 'Push'].map((h) => (
-              <span role="columnheader" key={h}>
-                {h}
-              </span>
+            <option value="">(any)</option>
+            {DIRECTORY_AUDIT_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {k}
+              </option>
             ))}
-          </Box>
-          <Box role="rowgroup">
-            <VirtualList
-              items={records ?? []}
-              estimateSize={36}
-              height={480}
-              getKey={(r) => `${r.seq}:${r.kind}:${r.ref}:${r.field}`}
-              renderItem={(r) => <DirectoryRow record={r} />}
-            />
-          </Box>
-        </Box>
-      )}
-      {records && records.length === 0 ? (
-        <Typography color="text.secondary">No directory records match.</Typography>
-      ) : null}
-    </Box>
+          </TextField>
+          <TextField
+            label="Changed by"
+            value={filter.changedBy ?? ''}
+            onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
+          />
+        </>
+      }
+    />
   );
 }
 

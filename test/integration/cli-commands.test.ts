@@ -621,4 +621,35 @@ describe.each(['postgres', 'draft'] as const)('commands on %s', (kind) => {
     );
     expect(human.stdout).toMatch(/7 users\.\n$/);
   });
+
+  it('history --directory lists directory changes on PostgreSQL and says a draft keeps none', async () => {
+    const [mine, tenants, table, bad, mixed] = await Promise.all([
+      strata(['history', '--directory', 'dr_house', '--json', ...db()]),
+      strata(['history', '--directory', '--kind', 'tenant', '--json', ...db()]),
+      strata(['history', '--directory', 'dr_house', '--kind', 'user', ...db()]),
+      strata(['history', '--directory', '--kind', 'ward', ...db()]),
+      strata(['history', '--directory', '--level', 'user', ...db()]),
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kind must be one of tenant, department, group, user, membership/);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/with --directory use <id> and --kind/);
+    if (kind === 'draft') {
+      expect(mine.code).toBe(2);
+      expect(mine.stderr).toMatch(/A draft keeps no directory history/);
+      return;
+    }
+    // The demo load created the user and their two memberships.
+    const items = json<{ items: Array<Record<string, unknown>> }>(mine).items;
+    expect(items.map((i) => [i.kind, i.field, i.new_value, i.change_type]).sort()).toEqual([
+      ['membership', 'doctors', '0', 'create'],
+      ['membership', 'emergency_doctors_group', '1', 'create'],
+      ['user', '(row)', expect.stringContaining('"display_name": "Dr. Gregory House"'), 'create'],
+    ]);
+    const tenantIds = json<{ items: Array<{ id: string }> }>(tenants).items.map((i) => i.id);
+    expect(tenantIds.sort()).toEqual(['general_hospital', 'mercy_hospital']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^when\s+who\s+what\s+field\s+change\s+old\s+new\s+reason/);
+    expect(table.stdout).toMatch(/user dr_house\s+\(row\)\s+create/);
+  });
 });
