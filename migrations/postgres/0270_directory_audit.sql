@@ -134,47 +134,21 @@ $f$, pg_get_serial_sequence(format('%I.config_audit', current_schema()), 'seq'):
   EXECUTE format('ALTER FUNCTION strata_audit_statement() SET search_path = pg_catalog, %I, pg_temp', current_schema());
 END $do$;
 
-CREATE TRIGGER strata_audit_ins AFTER INSERT ON tenants REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:tenant');
-CREATE TRIGGER strata_audit_upd AFTER UPDATE ON tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:tenant');
-CREATE TRIGGER strata_audit_del AFTER DELETE ON tenants REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:tenant');
-
-CREATE TRIGGER strata_audit_ins AFTER INSERT ON departments REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:department');
-CREATE TRIGGER strata_audit_upd AFTER UPDATE ON departments REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:department');
-CREATE TRIGGER strata_audit_del AFTER DELETE ON departments REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:department');
-
-CREATE TRIGGER strata_audit_ins AFTER INSERT ON groups REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:group');
-CREATE TRIGGER strata_audit_upd AFTER UPDATE ON groups REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:group');
-CREATE TRIGGER strata_audit_del AFTER DELETE ON groups REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:group');
-
-CREATE TRIGGER strata_audit_ins AFTER INSERT ON users REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:user');
-CREATE TRIGGER strata_audit_upd AFTER UPDATE ON users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:user');
-CREATE TRIGGER strata_audit_del AFTER DELETE ON users REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:user');
-
-CREATE TRIGGER strata_audit_ins AFTER INSERT ON group_members REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:membership');
-CREATE TRIGGER strata_audit_upd AFTER UPDATE ON group_members REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:membership');
-CREATE TRIGGER strata_audit_del AFTER DELETE ON group_members REFERENCING OLD TABLE AS old_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement('dir:membership');
-
+-- The audit triggers of each directory table (one audit INSERT per statement), and no TRUNCATE.
 DO $$
 DECLARE
-  tbl text;
+  t record;
 BEGIN
-  FOREACH tbl IN ARRAY ARRAY['tenants', 'departments', 'groups', 'users', 'group_members'] LOOP
-    EXECUTE format('CREATE TRIGGER strata_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION strata_refuse_truncate()', tbl);
+  FOR t IN SELECT * FROM (VALUES ('tenants', 'dir:tenant'), ('departments', 'dir:department'),
+                                 ('groups', 'dir:group'), ('users', 'dir:user'),
+                                 ('group_members', 'dir:membership')) AS v(tbl, kind) LOOP
+    EXECUTE format('CREATE TRIGGER strata_audit_ins AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement(%L)', t.tbl, t.kind);
+    EXECUTE format('CREATE TRIGGER strata_audit_upd AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement(%L)', t.tbl, t.kind);
+    EXECUTE format('CREATE TRIGGER strata_audit_del AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows
+                      FOR EACH STATEMENT EXECUTE FUNCTION strata_audit_statement(%L)', t.tbl, t.kind);
+    EXECUTE format('CREATE TRIGGER strata_no_truncate BEFORE TRUNCATE ON %I FOR EACH STATEMENT EXECUTE FUNCTION strata_refuse_truncate()', t.tbl);
   END LOOP;
 END $$;
 

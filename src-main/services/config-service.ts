@@ -10,7 +10,7 @@
  * admin_capable + super_admin + config_write (the DBA who owns the database). On a draft without
  * --as the operator is the OS user with no traits, so writes need --as.
  */
-import { assertValidKey, assertValidScope, parseLevel } from '../core/keys.js';
+import { assertValidKey, assertValidScope, MAX_SCOPE_LENGTH, parseLevel } from '../core/keys.js';
 import { MASK } from '../core/masking.js';
 import { isSecretKey } from '../core/secret-keys.js';
 import { StrataError, VALUE_TYPES } from '../core/types.js';
@@ -645,9 +645,10 @@ export class StrataConfigService implements ConfigService {
         `Unknown directory kind '${String(f.kind).slice(0, 40)}'; use one of ${DIRECTORY_AUDIT_KINDS.join(', ')}.`,
       );
     }
-    // 201: a department is 'tenant/department', two ids of up to 100 characters.
-    if (f.ref !== undefined && (f.ref === '' || f.ref.length > 201)) {
-      throw new StrataError('invalid', 'A directory id must have 1 to 201 characters.');
+    // A department is 'tenant/department': two ids and the slash.
+    const longest = 2 * MAX_SCOPE_LENGTH + 1;
+    if (f.ref !== undefined && (f.ref === '' || f.ref.length > longest)) {
+      throw new StrataError('invalid', `A directory id must have 1 to ${longest} characters.`);
     }
     checkHistoryWindow(f);
     return this.store.directoryHistory(f);

@@ -261,9 +261,12 @@ export type AuditRow = [
   string | null, // push_id
 ];
 
+function changeTypeOf(s: string): AuditRecord['changeType'] {
+  return s === 'create' || s === 'delete' ? s : 'update';
+}
+
 /** Converts an audit row into an AuditRecord. */
 export function auditFromRow(r: AuditRow): AuditRecord {
-  const changeType = r[7] === 'create' || r[7] === 'delete' ? r[7] : 'update';
   return {
     id: r[0],
     seq: Number(r[1]),
@@ -272,7 +275,7 @@ export function auditFromRow(r: AuditRow): AuditRecord {
     key: r[4],
     oldValue: r[5],
     newValue: r[6],
-    changeType,
+    changeType: changeTypeOf(r[7]),
     changedBy: r[8],
     changedAt: r[9],
     reason: r[10],
@@ -290,7 +293,7 @@ export function directoryAuditFromRow(r: AuditRow): DirectoryAuditRecord {
     field: r[4],
     oldValue: r[5],
     newValue: r[6],
-    changeType: r[7] === 'create' || r[7] === 'delete' ? r[7] : 'update',
+    changeType: changeTypeOf(r[7]),
     changedBy: r[8],
     changedAt: r[9],
     reason: r[10],

@@ -20,10 +20,9 @@ import type { SxProps, Theme } from '@mui/material/styles';
 import type { ReactNode } from 'react';
 import {
   DIRECTORY_AUDIT_KINDS,
-  type DirectoryAuditKind,
   type DirectoryAuditRecord,
 } from '../../src-main/contract/contract.js';
-import { LEVELS, type Level } from '../../src-main/core/types.js';
+import { LEVELS } from '../../src-main/core/types.js';
 import type { AuditRecord } from '../../src-main/services/types.js';
 import { describeSource } from '../lib/forms.js';
 import { useStrata } from '../store/store.js';
@@ -128,6 +127,32 @@ function DirectoryRow({ record }: { record: DirectoryAuditRecord }): ReactNode {
         {record.pushId ?? ''}
       </span>
     </Box>
+  );
+}
+
+/** A filter's native select: one of `options`, or (any) for undefined. */
+function AnySelect<T extends string>(props: {
+  label: string;
+  value: T | undefined;
+  options: readonly T[];
+  onChange: (value: T | undefined) => void;
+}): ReactNode {
+  return (
+    <TextField
+      select
+      label={props.label}
+      value={props.value ?? ''}
+      onChange={(e) => props.onChange((e.target.value || undefined) as T | undefined)}
+      slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
+      sx={{ minWidth: 140 }}
+    >
+      <option value="">(any)</option>
+      {props.options.map((o) => (
+        <option key={o} value={o}>
+          {o}
+        </option>
+      ))}
+    </TextField>
   );
 }
 
@@ -236,23 +261,12 @@ function ConfigAudit(): ReactNode {
             value={filter.key ?? ''}
             onChange={(e) => setFilter({ ...filter, key: e.target.value || undefined })}
           />
-          <TextField
-            select
+          <AnySelect
             label="Level"
-            value={filter.level ?? ''}
-            onChange={(e) =>
-              setFilter({ ...filter, level: (e.target.value || undefined) as Level | undefined })
-            }
-            slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
-            sx={{ minWidth: 140 }}
-          >
-            <option value="">(any)</option>
-            {LEVELS.map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
-          </TextField>
+            value={filter.level}
+            options={LEVELS}
+            onChange={(level) => setFilter({ ...filter, level })}
+          />
           <TextField
             label="Scope"
             value={filter.scope ?? ''}
@@ -300,26 +314,12 @@ function DirectoryAudit(): ReactNode {
             onChange={(e) => setFilter({ ...filter, ref: e.target.value || undefined })}
             helperText="Tenant, group or user id, or tenant/department"
           />
-          <TextField
-            select
+          <AnySelect
             label="Kind"
-            value={filter.kind ?? ''}
-            onChange={(e) =>
-              setFilter({
-                ...filter,
-                kind: (e.target.value || undefined) as DirectoryAuditKind | undefined,
-              })
-            }
-            slotProps={{ select: { native: true }, inputLabel: { shrink: true } }}
-            sx={{ minWidth: 140 }}
-          >
-            <option value="">(any)</option>
-            {DIRECTORY_AUDIT_KINDS.map((k) => (
-              <option key={k} value={k}>
-                {k}
-              </option>
-            ))}
-          </TextField>
+            value={filter.kind}
+            options={DIRECTORY_AUDIT_KINDS}
+            onChange={(kind) => setFilter({ ...filter, kind })}
+          />
           <TextField
             label="Changed by"
             value={filter.changedBy ?? ''}
