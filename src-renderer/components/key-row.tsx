@@ -7,7 +7,7 @@ import { memo, useEffect, useId, useRef, type FormEvent, type ReactNode } from '
 import type { SlotKeyView } from '../../src-main/contract/contract.js';
 import { describeSource, environmentTone, isSecret, labelFor, valueTypeFor } from '../lib/forms.js';
 import { useShallow } from 'zustand/react/shallow';
-import { useStrata } from '../store/store.js';
+import { useStrata, useStrataStore } from '../store/store.js';
 import { ChainView } from './chain-view.js';
 import { controlFor, KeyInput } from './key-input.js';
 
@@ -105,7 +105,7 @@ export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): Rea
   const production = useStrata(
     (s) => s.info?.kind === 'postgres' && environmentTone(s.info.environment) === 'production',
   );
-  const reason = useStrata((s) => s.changeReason);
+  const store = useStrataStore();
   const actions = useStrata(
     useShallow((s) => ({
       setInput: s.setInput,
@@ -154,9 +154,11 @@ export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): Rea
       ? `Inherited from ${describeSource(inherited.level, inherited.scope)}${secret ? '' : `: ${shorten(inherited.value ?? '')}`}`
       : 'Not set at any level';
 
-  const reasonOrNull = reason.trim() ? reason.trim() : null;
+  // The change reason is read when a button is pressed, not subscribed to: typing a reason must
+  // not re-render every mounted key row on each keystroke.
+  const currentReason = (): string | null => store.getState().changeReason.trim() || null;
   const needReason = (): boolean => {
-    if (production && !reasonOrNull) {
+    if (production && !currentReason()) {
       actions.notify('warning', 'Production changes need a reason; fill in "Reason for changes".');
       return true;
     }
@@ -173,7 +175,7 @@ export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): Rea
       noValidate
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
-        if (dirty && !error && !busy && !needReason()) void actions.save(key, reasonOrNull);
+        if (dirty && !error && !busy && !needReason()) void actions.save(key, currentReason());
       }}
       className={focused ? 'key-row-focused' : undefined}
       sx={ROW_SX}
@@ -224,7 +226,7 @@ export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): Rea
           type="button"
           className="key-row-button outlined"
           disabled={!dirty || !!error || busy}
-          onClick={() => void actions.stageInput(key, reasonOrNull)}
+          onClick={() => void actions.stageInput(key, currentReason())}
         >
           Stage
         </button>
@@ -241,7 +243,7 @@ export const KeyRow = memo(function KeyRow({ item }: { item: SlotKeyView }): Rea
           className="key-row-button outlined warning"
           disabled={!entry || busy}
           onClick={() => {
-            if (!needReason()) void actions.removeOverride(key, reasonOrNull);
+            if (!needReason()) void actions.removeOverride(key, currentReason());
           }}
         >
           Remove override

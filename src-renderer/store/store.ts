@@ -52,7 +52,15 @@ export function StoreProvider(props: { store: StrataStore; children: ReactNode }
 
 /** Selects a narrow slice of the console state. */
 export function useStrata<T>(selector: (state: StrataState) => T): T {
+  return useStore(useStrataStore(), selector);
+}
+
+/**
+ * The store itself, for event handlers that read state when they run (getState()) instead of
+ * subscribing a component to it.
+ */
+export function useStrataStore(): StrataStore {
   const store = useContext(StoreContext);
   if (!store) throw new Error('useStrata needs a StoreProvider above it.');
-  return useStore(store, selector);
+  return store;
 }

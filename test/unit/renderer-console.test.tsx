@@ -102,6 +102,40 @@ describe('console', () => {
     expect(banner.getAttribute('data-environment')).toBe('production');
   });
 
+  it('in production, Save waits for a reason and uses the one typed after the row was drawn', async () => {
+    const store = await renderConsole();
+    const uploads = keyGroup('Maximum upload size (MB)');
+    const slotValue = (): string | undefined =>
+      store.getState().slot?.items.find((i) => i.key === 'uploads.max_size_mb')?.entry?.value;
+    const before = slotValue();
+    fireEvent.change(within(uploads).getByRole('textbox', { name: 'Maximum upload size (MB)' }), {
+      target: { value: '42' },
+    });
+    const save = within(uploads).getByRole('button', { name: 'Save' }) as HTMLButtonElement;
+    await waitFor(() => expect(save.disabled).toBe(false));
+    // The workspace is a draft; the console is told it is production (as the banner test does).
+    const production = (): void =>
+      act(() => {
+        store.setState({
+          info: { ...store.getState().info!, kind: 'postgres', environment: 'production' },
+        });
+      });
+    production();
+    fireEvent.click(save);
+    await waitFor(() =>
+      expect(store.getState().toast?.message).toMatch(/Production changes need a reason/),
+    );
+    expect(slotValue()).toBe(before);
+
+    // The row does not re-render for the reason; the click reads the reason as it is now.
+    fireEvent.change(screen.getByRole('textbox', { name: 'Reason for changes' }), {
+      target: { value: 'Ticket 4711: larger scans' },
+    });
+    production();
+    fireEvent.click(save);
+    await waitFor(() => expect(slotValue()).toBe('42'));
+  });
+
   it('validates inline and enables Save only for a valid change', async () => {
     await renderConsole();
     const uploads = keyGroup('Maximum upload size (MB)');
