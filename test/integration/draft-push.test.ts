@@ -3,12 +3,13 @@
  * row per change carrying the push id and reason; conflicts (found by the plan, or by the
  * version checks inside the push) write nothing and exit 3; permission refusals and guardrails
  * write nothing; production needs a reason; a retry after a lost COMMIT is "already applied";
- * a fresh draft's first push creates everything; staged directory rows are pushed first.
+ * a fresh draft's first push creates everything; staged directory rows are pushed first; values
+ * are created, updated and removed at every level.
  */
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { StrataError } from '../../src-main/core/types.js';
+import { StrataError, type Level } from '../../src-main/core/types.js';
 import { loadDemo } from '../../src-main/demo/load-demo.js';
 import { openService } from '../../src-main/services/config-service.js';
 import {
@@ -117,6 +118,46 @@ describe('a successful push', () => {
     }
     const again = await planDraft(file);
     expect(again.items).toEqual([]);
+  });
+
+  it('creates, updates and removes a value at every level (each statement finds its slots)', async () => {
+    const url = await demoPg();
+    const file = await pulled(url);
+    const key = 'app.every_level';
+    const slots: Array<[Level, string]> = [
+      ['global', ''],
+      ['tenant', 'mercy_hospital'],
+      ['department', 'mercy_hospital/marketing'],
+      ['group', 'doctors'],
+      ['user', 'user123'],
+    ];
+    const live = (): Promise<Array<string | null>> =>
+      Promise.all(slots.map(async ([l, s]) => (await liveRow(url, l, s, key))?.value ?? null));
+    for (const [round, changes] of [
+      ['create', slots.map(([l, s]) => set(l, s, key, `${l}-1`))],
+      ['update', slots.map(([l, s]) => set(l, s, key, `${l}-2`))],
+      ['delete', slots.map(([l, s]) => unset(l, s, key))],
+    ] as const) {
+      await write(file, [...changes]);
+      const out = await pushDraft(file, {
+        reason: `every level: ${round}`,
+        operator: 'superadmin',
+      });
+      expect(out).toMatchObject({ status: 'applied', applied: slots.length });
+      const audit = await pgQuery<{ config_table: string; change_type: string }>(
+        url,
+        'SELECT config_table, change_type FROM config_audit WHERE push_id = $1 ORDER BY seq',
+        [out.pushId],
+      );
+      expect(audit.map((a) => [a.config_table, a.change_type]).sort()).toEqual(
+        slots.map(([l]) => [l, round]).sort(),
+      );
+      expect(await live()).toEqual(
+        round === 'delete'
+          ? slots.map(() => null)
+          : slots.map(([l]) => `${l}-${round === 'create' ? 1 : 2}`),
+      );
+    }
   });
 
   it('marks no-ops pushed without writing them, and pushes nothing when nothing differs', async () => {
