@@ -98,13 +98,9 @@ export interface WriteResult {
   version: number | null;
 }
 
-/** One audit record (config_audit), secret values shown only as fingerprints. */
-export interface AuditRecord {
-  id: string;
+/** What every audit record says about its change: where in the chain, what, who, when, why. */
+export interface AuditChange {
   seq: number;
-  level: Level;
-  scope: string;
-  key: string;
   oldValue: string | null;
   newValue: string | null;
   changeType: 'create' | 'update' | 'delete';
@@ -112,6 +108,14 @@ export interface AuditRecord {
   changedAt: string;
   reason: string | null;
   pushId: string | null;
+}
+
+/** One audit record (config_audit), secret values shown only as fingerprints. */
+export interface AuditRecord extends AuditChange {
+  id: string;
+  level: Level;
+  scope: string;
+  key: string;
   /** Drafts only: where the staged change stands (PostgreSQL audit rows omit it). */
   status?: 'staged' | 'pushed' | 'discarded';
 }
@@ -142,19 +146,11 @@ export type DirectoryAuditKind = (typeof DIRECTORY_AUDIT_KINDS)[number];
  * record per changed column (field = the column); a membership is ref = user, field = group,
  * value = the group's position in the user's order (0 wins).
  */
-export interface DirectoryAuditRecord {
-  seq: number;
+export interface DirectoryAuditRecord extends AuditChange {
   kind: DirectoryAuditKind;
   /** Tenant, group or user id; 'tenant/department'; for a membership, the user. */
   ref: string;
   field: string;
-  oldValue: string | null;
-  newValue: string | null;
-  changeType: 'create' | 'update' | 'delete';
-  changedBy: string;
-  changedAt: string;
-  reason: string | null;
-  pushId: string | null;
 }
 
 export interface DirectoryHistoryFilter {

@@ -17,7 +17,12 @@ import type {
   ValidationRules,
   ValueType,
 } from '../core/types.js';
-import type { AuditRecord, DirectoryAuditKind, DirectoryAuditRecord } from '../services/types.js';
+import type {
+  AuditChange,
+  AuditRecord,
+  DirectoryAuditKind,
+  DirectoryAuditRecord,
+} from '../services/types.js';
 import { LEVELS } from '../core/types.js';
 
 /**
@@ -261,21 +266,14 @@ export type AuditRow = [
   string | null, // push_id
 ];
 
-function changeTypeOf(s: string): AuditRecord['changeType'] {
-  return s === 'create' || s === 'delete' ? s : 'update';
-}
-
-/** Converts an audit row into an AuditRecord. */
-export function auditFromRow(r: AuditRow): AuditRecord {
+/** The change columns every audit row has, value and directory rows alike. */
+function auditChangeFromRow(r: AuditRow): AuditChange {
+  const type = r[7];
   return {
-    id: r[0],
     seq: Number(r[1]),
-    level: asLevel(r[2]),
-    scope: r[3] ?? '',
-    key: r[4],
     oldValue: r[5],
     newValue: r[6],
-    changeType: changeTypeOf(r[7]),
+    changeType: type === 'create' || type === 'delete' ? type : 'update',
     changedBy: r[8],
     changedAt: r[9],
     reason: r[10],
@@ -283,20 +281,24 @@ export function auditFromRow(r: AuditRow): AuditRecord {
   };
 }
 
+/** Converts an audit row into an AuditRecord. */
+export function auditFromRow(r: AuditRow): AuditRecord {
+  return {
+    ...auditChangeFromRow(r),
+    id: r[0],
+    level: asLevel(r[2]),
+    scope: r[3] ?? '',
+    key: r[4],
+  };
+}
+
 /** Converts a directory audit row (config_table 'dir:<kind>') into a DirectoryAuditRecord. */
 export function directoryAuditFromRow(r: AuditRow): DirectoryAuditRecord {
   return {
-    seq: Number(r[1]),
+    ...auditChangeFromRow(r),
     // The query selects only config_table = 'dir:<kind>' of DIRECTORY_AUDIT_KINDS.
     kind: r[2].slice('dir:'.length) as DirectoryAuditKind,
     ref: r[3] ?? '',
     field: r[4],
-    oldValue: r[5],
-    newValue: r[6],
-    changeType: changeTypeOf(r[7]),
-    changedBy: r[8],
-    changedAt: r[9],
-    reason: r[10],
-    pushId: r[11],
   };
 }

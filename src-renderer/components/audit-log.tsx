@@ -156,6 +156,23 @@ function AnySelect<T extends string>(props: {
   );
 }
 
+/** A filter's text field: what is typed, or undefined (any) when it is empty. */
+function AnyText(props: {
+  label: string;
+  value: string | undefined;
+  onChange: (value: string | undefined) => void;
+  helperText?: string;
+}): ReactNode {
+  return (
+    <TextField
+      label={props.label}
+      value={props.value ?? ''}
+      onChange={(e) => props.onChange(e.target.value || undefined)}
+      helperText={props.helperText}
+    />
+  );
+}
+
 interface AuditPanelProps<T> {
   id: string;
   /** The section's accessible name. */
@@ -256,10 +273,10 @@ function ConfigAudit(): ReactNode {
       emptyText="No audit records match."
       filters={
         <>
-          <TextField
+          <AnyText
             label="Key"
-            value={filter.key ?? ''}
-            onChange={(e) => setFilter({ ...filter, key: e.target.value || undefined })}
+            value={filter.key}
+            onChange={(key) => setFilter({ ...filter, key })}
           />
           <AnySelect
             label="Level"
@@ -267,15 +284,15 @@ function ConfigAudit(): ReactNode {
             options={LEVELS}
             onChange={(level) => setFilter({ ...filter, level })}
           />
-          <TextField
+          <AnyText
             label="Scope"
-            value={filter.scope ?? ''}
-            onChange={(e) => setFilter({ ...filter, scope: e.target.value || undefined })}
+            value={filter.scope}
+            onChange={(scope) => setFilter({ ...filter, scope })}
           />
-          <TextField
+          <AnyText
             label="Changed by"
-            value={filter.changedBy ?? ''}
-            onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
+            value={filter.changedBy}
+            onChange={(changedBy) => setFilter({ ...filter, changedBy })}
           />
         </>
       }
@@ -308,10 +325,10 @@ function DirectoryAudit(): ReactNode {
       emptyText="No directory records match."
       filters={
         <>
-          <TextField
+          <AnyText
             label="Id"
-            value={filter.ref ?? ''}
-            onChange={(e) => setFilter({ ...filter, ref: e.target.value || undefined })}
+            value={filter.ref}
+            onChange={(ref) => setFilter({ ...filter, ref })}
             helperText="Tenant, group or user id, or tenant/department"
           />
           <AnySelect
@@ -320,10 +337,10 @@ function DirectoryAudit(): ReactNode {
             options={DIRECTORY_AUDIT_KINDS}
             onChange={(kind) => setFilter({ ...filter, kind })}
           />
-          <TextField
+          <AnyText
             label="Changed by"
-            value={filter.changedBy ?? ''}
-            onChange={(e) => setFilter({ ...filter, changedBy: e.target.value || undefined })}
+            value={filter.changedBy}
+            onChange={(changedBy) => setFilter({ ...filter, changedBy })}
           />
         </>
       }

@@ -6,6 +6,7 @@
 import { parseLevel } from '../../core/keys.js';
 import { DIRECTORY_AUDIT_KINDS } from '../../services/types.js';
 import type {
+  AuditChange,
   DirectoryAuditKind,
   DirectoryHistoryFilter,
   HistoryFilter,
@@ -79,13 +80,7 @@ Examples:
             level: r.level,
             scope: r.scope,
             key: r.key,
-            old_value: r.oldValue,
-            new_value: r.newValue,
-            change_type: r.changeType,
-            changed_by: r.changedBy,
-            changed_at: r.changedAt,
-            reason: r.reason,
-            push_id: r.pushId,
+            ...changeJson(r),
             ...(r.status !== undefined ? { status: r.status } : {}),
           })),
         });
@@ -112,6 +107,19 @@ Examples:
     });
   },
 };
+
+/** The --json fields every history item has, value and directory history alike. */
+function changeJson(r: AuditChange): Record<string, string | null> {
+  return {
+    old_value: r.oldValue,
+    new_value: r.newValue,
+    change_type: r.changeType,
+    changed_by: r.changedBy,
+    changed_at: r.changedAt,
+    reason: r.reason,
+    push_id: r.pushId,
+  };
+}
 
 function limitOf(args: CommandArgs): number | undefined {
   const limit = str(args, 'limit');
@@ -157,13 +165,7 @@ async function directoryHistory(
           kind: r.kind,
           id: r.ref,
           field: r.field,
-          old_value: r.oldValue,
-          new_value: r.newValue,
-          change_type: r.changeType,
-          changed_by: r.changedBy,
-          changed_at: r.changedAt,
-          reason: r.reason,
-          push_id: r.pushId,
+          ...changeJson(r),
         })),
       });
       return;
