@@ -30,7 +30,9 @@ import {
   DraftWorkspace,
   FreshBaseLoader,
   flatWidth,
+  type AuditHead,
   type BaseContent,
+  type BaseExtraContent,
   type BaseSource,
   type DraftPushRecord,
   type ProgressListener,
@@ -332,28 +334,50 @@ async function inSnapshot<T>(
   }
 }
 
-/** Everything of a base but its entries, read through a snapshot's view of the target. */
-async function readBaseRest(
-  view: PostgresStore,
-): Promise<{ rest: Omit<BaseContent, 'entries'>; environment: string | null }> {
-  const [directory, metadata, templates, environment, rules, applications] = await Promise.all([
-    view.readDirectory(),
+/** What a base read through a snapshot holds besides its entries and directory. */
+interface BaseExtras {
+  extras: BaseExtraContent;
+  environment: string | null;
+  /** The audit chain's head in the snapshot (see 0280_audit_position.sql). */
+  head: AuditHead;
+}
+
+/**
+ * The parts of a base the audit trail does not record (metadata, templates, policy rules,
+ * template applications, the environment label) and the audit head, through a snapshot's view.
+ */
+async function readBaseExtras(view: PostgresStore): Promise<BaseExtras> {
+  const [metadata, templates, environment, rules, applications, head] = await Promise.all([
     view.readMetadata(),
     view.readTemplates(),
     view.getSetting('environment'),
     policyRulesOf(view),
     readApplications(view),
+    view.pool.query<AuditHead>(
+      'SELECT last_seq::text AS seq, last_hash AS hash FROM strata_audit_head WHERE id',
+    ),
   ]);
   return {
     environment,
-    rest: {
-      directory,
+    head: head.rows[0]!,
+    extras: {
       metadata,
       templates,
       settings: { [POLICY_RULES_SETTING]: JSON.stringify(rules) },
       applications,
     },
   };
+}
+
+/** Everything of a base but its entries, read through a snapshot's view of the target. */
+async function readBaseRest(
+  view: PostgresStore,
+): Promise<{ rest: Omit<BaseContent, 'entries'>; environment: string | null; head: AuditHead }> {
+  const [directory, { extras, environment, head }] = await Promise.all([
+    view.readDirectory(),
+    readBaseExtras(view),
+  ]);
+  return { environment, head, rest: { directory, ...extras } };
 }
 
 /** Appends the rows of a flat chunk to `out` as entries (entryFromRow: shared strings too). */
@@ -390,7 +414,12 @@ async function streamBase(
   onRest: (rest: Omit<BaseContent, 'entries'>) => void,
   onEntries: (level: Level, flat: unknown[]) => void,
   onProgress?: ProgressListener,
-): Promise<{ rest: Omit<BaseContent, 'entries'>; environment: string | null; entries: number }> {
+): Promise<{
+  rest: Omit<BaseContent, 'entries'>;
+  environment: string | null;
+  head: AuditHead;
+  entries: number;
+}> {
   return inSnapshot(live, async (s) => {
     const restRead = readBaseRest(s.view).then((r) => {
       onRest(r.rest);
@@ -399,8 +428,8 @@ async function streamBase(
     // Awaited below; a failure while the entries are still streaming must not go unhandled.
     restRead.catch(() => undefined);
     const entries = await s.streamEntries(onEntries, onProgress);
-    const { rest, environment } = await restRead;
-    return { rest, environment, entries };
+    const { rest, environment, head } = await restRead;
+    return { rest, environment, head, entries };
   });
 }
 
@@ -439,20 +468,24 @@ function pullResult(
 export async function readBaseContent(
   live: PostgresStore,
   onProgress?: ProgressListener,
-): Promise<{ content: BaseContent; environment: string | null }> {
+): Promise<{ content: BaseContent; environment: string | null; head: AuditHead }> {
   onProgress?.({ phase: 'read', done: 0, total: 1, message: `reading ${live.target}` });
   const entries: ConfigEntry[] = [];
-  const { rest, environment } = await streamBase(
+  const { rest, environment, head } = await streamBase(
     live,
     () => undefined,
     (level, flat) => entriesOfChunk(level, flat, entries),
   );
   onProgress?.({ phase: 'read', done: 1, total: 1 });
-  return { content: { ...rest, entries }, environment };
+  return { content: { ...rest, entries }, environment, head };
 }
 
-function sourceOf(live: PostgresStore, environment: string | null): BaseSource {
-  return { source: live.target, environment, pulledAt: new Date().toISOString() };
+function sourceOf(
+  live: PostgresStore,
+  environment: string | null,
+  head: AuditHead | null,
+): BaseSource {
+  return { source: live.target, environment, pulledAt: new Date().toISOString(), auditHead: head };
 }
 
 /** Replaces a draft's base with the target's current state (keeping staged changes). */
@@ -461,9 +494,50 @@ export async function refreshBase(
   live: PostgresStore,
   onProgress?: ProgressListener,
 ): Promise<{ environment: string | null; entries: number }> {
-  const { content, environment } = await readBaseContent(live, onProgress);
-  ws.replaceBaseSync(content, sourceOf(live, environment), onProgress);
+  const { content, environment, head } = await readBaseContent(live, onProgress);
+  ws.replaceBaseSync(content, sourceOf(live, environment, head), onProgress);
   return { environment, entries: content.entries.length };
+}
+
+/**
+ * The refresh after a push. When the audit trail shows that nothing but this push (`pushId`;
+ * null for a push that sent nothing) changed the target's values or directory since the base
+ * was read (see 0280_audit_position.sql), the base already is the target's state: recording the
+ * push wrote the push's own rows into it. Then only what the audit trail does not cover is read
+ * again (metadata, templates, policy rules, template applications, the environment label), a
+ * few hundred rows instead of the whole database. Otherwise, or for a base whose audit head is
+ * unknown (pulled by an older Strata, or never pulled), the whole base is read again.
+ * Returns whether the whole base was read.
+ */
+export async function refreshAfterPush(
+  ws: DraftWorkspace,
+  live: PostgresStore,
+  pushId: string | null,
+  onProgress?: ProgressListener,
+): Promise<{ whole: boolean }> {
+  const since = ws.auditHead();
+  const source = ws.source();
+  if (since !== null && source !== null && databaseId(source) === databaseId(live.target)) {
+    const quick = await inSnapshot(live, async (s) => {
+      // The count and the new head come from one statement, so they describe the same rows.
+      const r = await s.view.pool.query<{ others: string | null } & AuditHead>(
+        `SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others,
+                h.last_seq::text AS seq, h.last_hash AS hash
+         FROM strata_audit_head h WHERE h.id`,
+        [since.seq, since.hash, pushId],
+      );
+      const row = r.rows[0];
+      if (row === undefined || row.others !== '0') return null;
+      const read = await readBaseExtras(s.view);
+      return { ...read, head: { seq: row.seq, hash: row.hash } };
+    });
+    if (quick !== null) {
+      ws.replaceExtrasSync(quick.extras, sourceOf(live, quick.environment, quick.head));
+      return { whole: false };
+    }
+  }
+  await refreshBase(ws, live, onProgress);
+  return { whole: true };
 }
 
 /** True when the push id is recorded in the target's config_pushes. */
@@ -486,7 +560,7 @@ export async function reconcilePending(
   if (rec === null) return landed;
   if (await pushLanded(live, rec.id)) {
     const environment = await live.getSetting('environment');
-    ws.finalizePushSync(rec, null, rec.fresh ? sourceOf(live, environment) : null);
+    ws.finalizePushSync(rec, null, rec.fresh ? sourceOf(live, environment, null) : null);
     landed.push(rec);
   }
   return landed;
@@ -567,7 +641,7 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
             (level, flat) => loader.addEntries(level, flat),
             opts.onProgress,
           );
-          from = sourceOf(live, read.environment);
+          from = sourceOf(live, read.environment, read.head);
           loader.finish(from);
         } catch (err) {
           loader.abort();
@@ -627,8 +701,8 @@ async function pullInto(url: string, path: string, opts: PullOptions): Promise<P
           `Draft ${path} has no source and holds data that was never pushed; push it first (strata push ${basename(path)} --to <url>) or pull into a new file.`,
         );
       }
-      const { content, environment } = await readBaseContent(live, opts.onProgress);
-      const from = sourceOf(live, environment);
+      const { content, environment, head } = await readBaseContent(live, opts.onProgress);
+      const from = sourceOf(live, environment, head);
       ws.replaceBaseSync(content, from, opts.onProgress);
       return pullResult(
         path,

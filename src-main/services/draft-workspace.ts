@@ -29,6 +29,13 @@ import type {
   Tenant,
 } from '../core/types.js';
 import { SqliteStore, writeMetadataRowsSync } from '../store/sqlite-store.js';
+import {
+  BatchInsert,
+  entryShape,
+  syncDirectorySync,
+  syncEntriesSync,
+  writeDirectoryFreshSync,
+} from './draft-base-rows.js';
 import type { StagedChangeRow } from '../store/sqlite-store.js';
 import { LEVEL_TABLES, slotKey } from '../store/store.js';
 import type { DirectoryUpsert, StoredTemplate, WriteContext } from '../store/store.js';
@@ -83,9 +90,13 @@ export interface DraftPushRecord {
 }
 
 /** Everything a base is made of. */
-export interface BaseContent {
+export interface BaseContent extends BaseExtraContent {
   entries: ConfigEntry[];
   directory: Directory;
+}
+
+/** The parts of a base the audit trail does not record. */
+export interface BaseExtraContent {
   metadata: KeyMetadata[];
   templates: StoredTemplate[];
   /** Settings copied with the base (e.g. the policy rules); null values remove a setting. */
@@ -107,6 +118,15 @@ export interface BaseSource {
   source: string;
   environment: string | null;
   pulledAt: string;
+  /** The source's audit head when the base was read (null: unknown). */
+  auditHead?: AuditHead | null;
+}
+
+/** The newest link of a database's audit chain (strata_audit_head). */
+export interface AuditHead {
+  /** config_audit.seq, as text (a bigint). */
+  seq: string;
+  hash: string;
 }
 
 /** Map key of a resolution. */
@@ -800,6 +820,27 @@ export class DraftWorkspace {
     this.store.setMeta('source', from.source);
     this.store.setMeta('environment', from.environment);
     this.store.setMeta('pulled_at', from.pulledAt);
+    const head = from.auditHead ?? null;
+    this.store.setMeta('audit_head', head === null ? null : `${head.seq}:${head.hash}`);
+  }
+
+  /** The source's audit head when the base was read, or null when not known. */
+  auditHead(): AuditHead | null {
+    const m = /^(\d+):([0-9a-f]{64})$/.exec(this.store.meta('audit_head') ?? '');
+    return m ? { seq: m[1]!, hash: m[2]! } : null;
+  }
+
+  /**
+   * Replaces the parts of the base the audit trail does not record (metadata, templates,
+   * settings, template applications) and records the source, in one transaction: the refresh
+   * after a push that was the only change to the source (see refreshAfterPush).
+   */
+  replaceExtrasSync(extras: BaseExtraContent, from: BaseSource): void {
+    const db = this.db;
+    db.transaction(() => {
+      writeBaseExtrasSync(db, extras);
+      this.recordSourceSync(from);
+    }).immediate();
   }
 
   /**
@@ -855,10 +896,14 @@ export class DraftWorkspace {
           );
         }
       }
-      for (const table of BASE_TABLES) db.prepare(`DELETE FROM ${table}`).run();
+      // Only what differs is written (see draft-base-rows.ts); metadata and templates, a few
+      // hundred rows, are replaced whole.
       const at = now();
-      insertEntriesSync(db, content.entries, at, onProgress);
-      writeBaseRestSync(db, content, at);
+      syncEntriesSync(db, content.entries, at, (done) =>
+        onProgress?.({ phase: 'write', done, total }),
+      );
+      syncDirectorySync(db, content.directory, at);
+      writeBaseExtrasSync(db, content);
       const restage = this.stagedDirectory().sort(
         (a, b) => DIRECTORY_KINDS.indexOf(a.kind) - DIRECTORY_KINDS.indexOf(b.kind) || a.id - b.id,
       );
@@ -953,7 +998,6 @@ function writeTemplatesSync(
 
 /** The tables a base fills (directory, levels, metadata, templates). */
 const BASE_TABLES: readonly string[] = [
-  // In the order they are emptied: rows that refer to others first.
   'group_members',
   'users',
   'groups',
@@ -964,14 +1008,14 @@ const BASE_TABLES: readonly string[] = [
   'config_templates',
 ];
 
-/** Writes everything of a base except its entries (directory, metadata, templates, settings). */
-function writeBaseRestSync(
-  db: BetterSqlite3.Database,
-  content: Omit<BaseContent, 'entries'>,
-  at: string,
-): void {
-  // Every caller has just emptied the directory tables.
-  writeDirectoryFreshSync(db, content.directory, at);
+/**
+ * Replaces the metadata and templates of a base with `content`'s, and writes its settings and
+ * template applications.
+ */
+function writeBaseExtrasSync(db: BetterSqlite3.Database, content: BaseExtraContent): void {
+  for (const table of ['configuration_metadata', 'config_templates']) {
+    db.prepare(`DELETE FROM ${table}`).run();
+  }
   writeMetadataRowsSync(db, content.metadata, 'fail');
   writeTemplatesSync(db, content.templates);
   for (const [k, v] of Object.entries(content.settings ?? {})) {
@@ -1006,60 +1050,6 @@ export function flatWidth(level: Level): number {
   return LEVEL_TABLES[level].scopeColumns.length + FLAT_ENTRY_FIELDS;
 }
 
-// Rows per multi-row INSERT: one statement execution carries this many rows, which is where
-// most of a row-at-a-time insert's cost went; more rows per statement stopped paying off.
-const BATCH_ROWS = 64;
-
-// Rows per progress report while loading a base.
-const PROGRESS_STEP = 20_000;
-
-/** A multi-row INSERT over flat rows (rows laid end to end), its statements prepared once. */
-class BatchInsert {
-  private readonly statements = new Map<number, BetterSqlite3.Statement>();
-  private readonly width: number;
-  private readonly row: string;
-
-  /** `literals` are SQL literals appended to every row (the same value for all of them). */
-  constructor(
-    private readonly db: BetterSqlite3.Database,
-    private readonly table: string,
-    private readonly columns: readonly string[],
-    literals: readonly string[] = [],
-  ) {
-    this.width = columns.length - literals.length;
-    this.row = `(${[...Array.from({ length: this.width }, () => '?'), ...literals].join(', ')})`;
-  }
-
-  private statement(rows: number): BetterSqlite3.Statement {
-    let st = this.statements.get(rows);
-    if (st === undefined) {
-      st = this.db.prepare(
-        `INSERT INTO ${this.table} (${this.columns.join(', ')}) VALUES ${Array.from({ length: rows }, () => this.row).join(', ')}`,
-      );
-      this.statements.set(rows, st);
-    }
-    return st;
-  }
-
-  /** Inserts every row of `flat`; returns how many. */
-  run(flat: readonly unknown[]): number {
-    const w = this.width;
-    const n = flat.length / w;
-    if (!Number.isInteger(n)) {
-      throw new StrataError('internal', `A chunk of ${this.table} rows has a partial row.`);
-    }
-    const full = this.statement(BATCH_ROWS);
-    let r = 0;
-    for (; r + BATCH_ROWS <= n; r += BATCH_ROWS) full.run(flat.slice(r * w, (r + BATCH_ROWS) * w));
-    if (r < n) this.statement(n - r).run(flat.slice(r * w));
-    return n;
-  }
-}
-
-function sqlText(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
 /** Inserts flat entry rows (see FLAT_ENTRY_FIELDS) into a draft's base tables. */
 class EntryWriter {
   private readonly inserts = new Map<Level, BatchInsert>();
@@ -1073,21 +1063,8 @@ class EntryWriter {
   private insert(level: Level): BatchInsert {
     let ins = this.inserts.get(level);
     if (ins === undefined) {
-      const cols = [
-        ...LEVEL_TABLES[level].scopeColumns,
-        'key',
-        'value',
-        'value_type',
-        'encrypted',
-        'locked',
-        'version',
-        'updated_at',
-        'updated_by',
-        ...(level === 'global' ? ['category'] : []),
-        'created_at',
-      ];
       // The load time is the same for every row: a literal, not one more value per row.
-      ins = new BatchInsert(this.db, LEVEL_TABLES[level].table, cols, [sqlText(this.at)]);
+      ins = BatchInsert.of(this.db, entryShape(level), this.at);
       this.inserts.set(level, ins);
     }
     return ins;
@@ -1109,81 +1086,6 @@ class EntryWriter {
     const n = this.insert(level).run(rows);
     this.written += n;
     return n;
-  }
-}
-
-/** Writes a directory into EMPTY directory tables (a fresh load): plain multi-row inserts. */
-function writeDirectoryFreshSync(db: BetterSqlite3.Database, dir: Directory, at: string): void {
-  const stamp = [sqlText(at)];
-  const tenants: unknown[] = [];
-  for (const t of dir.tenants) tenants.push(t.id, t.name, t.tenantType ?? null);
-  new BatchInsert(db, 'tenants', ['id', 'name', 'tenant_type', 'created_at'], stamp).run(tenants);
-  const departments: unknown[] = [];
-  for (const d of dir.departments) departments.push(d.tenantId, d.id, d.name);
-  new BatchInsert(db, 'departments', ['tenant_id', 'id', 'name', 'created_at'], stamp).run(
-    departments,
-  );
-  const groups: unknown[] = [];
-  for (const g of dir.groups) groups.push(g.id, g.tenantId ?? null, g.department ?? null, g.name);
-  new BatchInsert(db, 'groups', ['id', 'tenant_id', 'department', 'name', 'created_at'], stamp).run(
-    groups,
-  );
-  const users: unknown[] = [];
-  const members: unknown[] = [];
-  for (const u of dir.users) {
-    users.push(
-      u.id,
-      u.tenantId ?? null,
-      u.department ?? null,
-      u.displayName ?? null,
-      u.email ?? null,
-      JSON.stringify(u.traits ?? []),
-      u.dbRole ?? null,
-    );
-    (u.groups ?? []).forEach((g, i) => members.push(u.id, g, i));
-  }
-  new BatchInsert(
-    db,
-    'users',
-    ['id', 'tenant_id', 'department', 'display_name', 'email', 'traits', 'db_role', 'created_at'],
-    stamp,
-  ).run(users);
-  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(members);
-}
-
-function insertEntriesSync(
-  db: BetterSqlite3.Database,
-  entries: readonly ConfigEntry[],
-  at: string,
-  onProgress?: ProgressListener,
-): void {
-  const perLevel = new Map<Level, unknown[]>(LEVELS.map((l) => [l, []]));
-  for (const e of entries) {
-    const flat = perLevel.get(e.level)!;
-    for (const v of LEVEL_TABLES[e.level].split(e.scope)) flat.push(v);
-    flat.push(
-      e.key,
-      e.value,
-      e.valueType,
-      e.encrypted ? 1 : 0,
-      e.locked ? 1 : 0,
-      e.version,
-      e.updatedAt,
-      e.updatedBy,
-    );
-  }
-  const writer = new EntryWriter(db, at);
-  let reported = 0;
-  for (const [level, flat] of perLevel) {
-    const w = flatWidth(level);
-    // Progress every PROGRESS_STEP rows: split the level's rows at report points.
-    for (let start = 0; start < flat.length; start += PROGRESS_STEP * w) {
-      writer.write(level, flat.slice(start, start + PROGRESS_STEP * w));
-      if (writer.written - reported >= PROGRESS_STEP) {
-        reported = writer.written;
-        onProgress?.({ phase: 'write', done: reported, total: entries.length });
-      }
-    }
   }
 }
 
@@ -1258,7 +1160,8 @@ export class FreshBaseLoader {
     if (this.done || this.restWritten) {
       throw new StrataError('internal', 'The rest of the base was written twice or too late.');
     }
-    writeBaseRestSync(this.ws.db, rest, this.at);
+    writeDirectoryFreshSync(this.ws.db, rest.directory, this.at);
+    writeBaseExtrasSync(this.ws.db, rest);
     this.restWritten = true;
   }
 

@@ -25,7 +25,7 @@ import { StrataError } from '../core/types.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { MAX_REASON_LENGTH } from './config-service.js';
 import { computePlan, stagedDirectoryIdOf, stagedIdOf, type DraftPlan } from './draft-plan.js';
-import { pushLanded, refreshBase } from './draft-pull.js';
+import { pushLanded, refreshAfterPush, refreshBase } from './draft-pull.js';
 import { chooseTarget, databaseId, openTarget } from './draft-target.js';
 import {
   DraftWorkspace,
@@ -209,15 +209,31 @@ function changesOf(items: readonly PlanItem[]): SlotChange[] {
     }));
 }
 
+/**
+ * Refreshes the base after a push and returns a warning when that failed. `pushed` names the
+ * push whose rows the draft recorded in its base (see refreshAfterPush; null: a push that sent
+ * nothing); 'unrecorded' reads the whole base again (a push that landed without its rows).
+ */
 async function refreshQuietly(
   ws: DraftWorkspace,
   live: PostgresStore,
+  pushed: string | null | 'unrecorded',
   onProgress?: ProgressListener,
 ): Promise<string | null> {
   try {
     onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    await refreshBase(ws, live, onProgress);
-    onProgress?.({ phase: 'refresh', done: 1, total: 1 });
+    if (pushed === 'unrecorded') {
+      await refreshBase(ws, live, onProgress);
+      onProgress?.({ phase: 'refresh', done: 1, total: 1 });
+    } else {
+      const { whole } = await refreshAfterPush(ws, live, pushed, onProgress);
+      onProgress?.({
+        phase: 'refresh',
+        done: 1,
+        total: 1,
+        ...(whole ? {} : { message: 'nothing else changed the target: values and directory kept' }),
+      });
+    }
     return null;
   } catch (err) {
     const why = err instanceof StrataError ? err.message.replace(/\.$/, '') : 'unexpected error';
@@ -360,7 +376,7 @@ export async function pushWorkspace(
         plan.fresh ? { source: live.target, environment: plan.environment, pulledAt: '' } : null,
         { record: false },
       );
-      const warning = await refreshQuietly(ws, live, progress);
+      const warning = await refreshQuietly(ws, live, null, progress);
       return outcomeOf('nothing', ws, live, plan.environment, plan, null, warning);
     }
 
@@ -422,7 +438,7 @@ export async function pushWorkspace(
       );
     }
     progress?.({ phase: 'finalize', done: 1, total: 1 });
-    const warning = await refreshQuietly(ws, live, progress);
+    const warning = await refreshQuietly(ws, live, pushId, progress);
     return outcomeOf(
       'applied',
       ws,
@@ -451,7 +467,12 @@ async function settleLanded(
     written,
     rec.fresh ? { source: live.target, environment, pulledAt: '' } : null,
   );
-  const warning = await refreshQuietly(ws, live, progress);
+  const warning = await refreshQuietly(
+    ws,
+    live,
+    written === null ? 'unrecorded' : rec.id,
+    progress,
+  );
   const out = outcomeOf('already-applied', ws, live, environment, null, rec.id, warning);
   out.applied = rec.settles.written.length;
   out.directory = rec.settles.dirWritten.length;
