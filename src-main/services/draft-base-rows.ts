@@ -86,7 +86,8 @@ export function entryShape(level: Level): TableShape {
   };
 }
 
-function entryRow(e: ConfigEntry): unknown[] {
+/** An entry as a row of its level's shape. */
+export function entryRow(e: ConfigEntry): unknown[] {
   const row: unknown[] = [
     ...LEVEL_TABLES[e.level].split(e.scope),
     e.key,

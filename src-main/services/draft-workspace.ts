@@ -31,6 +31,7 @@ import type {
 import { SqliteStore, writeMetadataRowsSync } from '../store/sqlite-store.js';
 import {
   BatchInsert,
+  entryRow,
   entryShape,
   syncDirectorySync,
   syncEntriesSync,
@@ -765,44 +766,20 @@ export class DraftWorkspace {
 
   private upsertBaseEntriesSync(rows: readonly ConfigEntry[]): void {
     const at = now();
+    const statements = new Map<Level, BetterSqlite3.Statement>();
     for (const e of rows) {
-      const t = LEVEL_TABLES[e.level];
-      const cols = [
-        ...t.scopeColumns,
-        'key',
-        'value',
-        'value_type',
-        'encrypted',
-        'locked',
-        'version',
-        'updated_at',
-        'updated_by',
-        'created_at',
-      ];
-      const args: unknown[] = [
-        ...t.split(e.scope),
-        e.key,
-        e.value,
-        e.valueType,
-        e.encrypted ? 1 : 0,
-        e.locked ? 1 : 0,
-        e.version,
-        e.updatedAt,
-        e.updatedBy,
-        at,
-      ];
-      if (e.level === 'global') {
-        cols.push('category');
-        args.push(categoryOf(e.key));
+      let st = statements.get(e.level);
+      if (st === undefined) {
+        const shape = entryShape(e.level);
+        const cols = [...shape.keys, ...shape.values, 'created_at'];
+        st = this.db.prepare(
+          `INSERT INTO ${shape.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+           ON CONFLICT (${shape.keys.join(', ')}) DO UPDATE SET
+             ${shape.values.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+        );
+        statements.set(e.level, st);
       }
-      this.db
-        .prepare(
-          `INSERT INTO ${t.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
-           ON CONFLICT (${[...t.scopeColumns, 'key'].join(', ')}) DO UPDATE SET value = excluded.value,
-             value_type = excluded.value_type, encrypted = excluded.encrypted, locked = excluded.locked,
-             version = excluded.version, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-        )
-        .run(...args);
+      st.run([...entryRow(e), at]);
     }
   }
 

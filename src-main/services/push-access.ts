@@ -26,14 +26,14 @@ const SUPERUSER_TRAITS = [TRAITS.adminCapable, TRAITS.superAdmin, TRAITS.configW
 export async function pushOperator(
   live: PostgresStore,
   liveDirectory: Directory,
-  draftDirectory: Directory,
+  draftUser: (id: string) => DirectoryUser | null,
   requested: string | null,
 ): Promise<PushOperator> {
   const ident = await live.identity();
   if (requested !== null && requested !== '') {
     const u = liveDirectory.users.find((x) => x.id === requested);
     if (u) return { ...operatorOf(u), source: 'directory' };
-    const d = draftDirectory.users.find((x) => x.id === requested);
+    const d = draftUser(requested);
     if (d && ident.superuser) return { ...operatorOf(d), source: 'draft-directory' };
     throw new StrataError(
       'invalid',

@@ -22,6 +22,7 @@ import { ConfigIndex } from '../core/config-index.js';
 import { isUnresolved, type PlanItem } from '../core/plan.js';
 import type { SlotChange } from '../core/impact.js';
 import { StrataError } from '../core/types.js';
+import type { DirectoryUser } from '../core/types.js';
 import type { PostgresStore } from '../store/postgres-store.js';
 import { MAX_REASON_LENGTH } from './config-service.js';
 import { computePlan, stagedDirectoryIdOf, stagedIdOf, type DraftPlan } from './draft-plan.js';
@@ -317,7 +318,7 @@ export async function pushWorkspace(
     const operator = await pushOperator(
       live,
       plan.liveDirectory,
-      await ws.store.readDirectory(),
+      (id) => ws.directoryRow('user', id) as DirectoryUser | null,
       opts.operator ?? null,
     );
     const applications = await pendingApplications(ws, live);
