@@ -419,10 +419,18 @@ export class DraftWorkspace {
   /** A base lookup for plans: the kept base of a rebased change, else the base table. */
   baseLookup(): (slot: Slot) => PlanRow | null {
     const kept = this.keptBases();
+    // A plan asks for the same parent slots over and over (every user change asks for its
+    // groups', department's, tenant's and the global row of its key): each is read once.
+    const read = new Map<string, PlanRow | null>();
     return (slot) => {
       const k = slotKey(slot);
       if (kept.has(k)) return kept.get(k) ?? null;
-      return rowOfEntry(this.baseTableRow(slot));
+      let row = read.get(k);
+      if (row === undefined) {
+        row = rowOfEntry(this.baseTableRow(slot));
+        read.set(k, row);
+      }
+      return row;
     };
   }
 
