@@ -24,6 +24,7 @@ import type {
   Tenant,
 } from '../core/types.js';
 import { LEVEL_TABLES } from '../store/store.js';
+import type { DirectoryUpsert } from '../store/store.js';
 
 /** A base table: the columns that name a row, then the columns compared and written. */
 export interface TableShape {
@@ -243,6 +244,45 @@ function insertRows(
   at: string,
 ): void {
   if (rows.length > 0) BatchInsert.of(db, shape, at).run(rows.flat());
+}
+
+/** Inserts rows of a shape, or updates the values of those the table already holds. */
+export function upsertRows(
+  db: BetterSqlite3.Database,
+  shape: TableShape,
+  rows: readonly unknown[][],
+  at: string,
+): void {
+  if (rows.length === 0) return;
+  const cols = [...shape.keys, ...shape.values, 'created_at'];
+  const st = db.prepare(
+    `INSERT INTO ${shape.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
+     ON CONFLICT (${shape.keys.join(', ')}) DO UPDATE SET
+       ${shape.values.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  );
+  for (const r of rows) st.run([...r, at]);
+}
+
+/**
+ * Upserts directory rows into a draft's directory tables (staged rows, or their undoing); a
+ * user's groups replace that user's memberships.
+ */
+export function upsertDirectorySync(
+  db: BetterSqlite3.Database,
+  dir: DirectoryUpsert,
+  at: string,
+): void {
+  upsertRows(db, TENANTS, (dir.tenants ?? []).map(tenantRow), at);
+  upsertRows(db, DEPARTMENTS, (dir.departments ?? []).map(departmentRow), at);
+  upsertRows(db, GROUPS, (dir.groups ?? []).map(groupRow), at);
+  const users = dir.users ?? [];
+  if (users.length === 0) return;
+  upsertRows(db, USERS, users.map(userRow), at);
+  const clear = db.prepare('DELETE FROM group_members WHERE user_id = ?');
+  for (const u of users) clear.run(u.id);
+  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(
+    membershipRows(users),
+  );
 }
 
 /**

@@ -35,6 +35,8 @@ import {
   entryShape,
   syncDirectorySync,
   syncEntriesSync,
+  upsertDirectorySync,
+  upsertRows,
   writeDirectoryFreshSync,
 } from './draft-base-rows.js';
 import type { StagedChangeRow } from '../store/sqlite-store.js';
@@ -207,57 +209,6 @@ export function normaliseDirectoryRow(kind: DirectoryKind, row: DirectoryRow): D
         email: u.email ?? null,
         dbRole: u.dbRole ?? null,
       };
-    }
-  }
-}
-
-/** Upserts directory rows into a draft's directory tables (users' groups replace memberships). */
-function writeDirectorySync(db: BetterSqlite3.Database, dir: DirectoryUpsert, at: string): void {
-  if (dir.tenants?.length) {
-    const st = db.prepare(
-      `INSERT INTO tenants (id, name, tenant_type, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, tenant_type = excluded.tenant_type`,
-    );
-    for (const t of dir.tenants) st.run(t.id, t.name, t.tenantType ?? null, at);
-  }
-  if (dir.departments?.length) {
-    const st = db.prepare(
-      `INSERT INTO departments (tenant_id, id, name, created_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name`,
-    );
-    for (const d of dir.departments) st.run(d.tenantId, d.id, d.name, at);
-  }
-  if (dir.groups?.length) {
-    const st = db.prepare(
-      `INSERT INTO groups (id, tenant_id, department, name, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, department = excluded.department, name = excluded.name`,
-    );
-    for (const g of dir.groups) st.run(g.id, g.tenantId ?? null, g.department ?? null, g.name, at);
-  }
-  if (dir.users?.length) {
-    const st = db.prepare(
-      `INSERT INTO users (id, tenant_id, department, display_name, email, traits, db_role, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET tenant_id = excluded.tenant_id, department = excluded.department,
-         display_name = excluded.display_name, email = excluded.email, traits = excluded.traits, db_role = excluded.db_role`,
-    );
-    const replacing = db.prepare('SELECT EXISTS (SELECT 1 FROM group_members)').pluck().get() === 1;
-    const clear = db.prepare('DELETE FROM group_members WHERE user_id = ?');
-    const member = db.prepare(
-      'INSERT INTO group_members (user_id, group_id, position) VALUES (?, ?, ?)',
-    );
-    for (const u of dir.users) {
-      st.run(
-        u.id,
-        u.tenantId ?? null,
-        u.department ?? null,
-        u.displayName ?? null,
-        u.email ?? null,
-        JSON.stringify(u.traits ?? []),
-        u.dbRole ?? null,
-        at,
-      );
-      if (replacing) clear.run(u.id);
-      (u.groups ?? []).forEach((g, i) => member.run(u.id, g, i));
     }
   }
 }
@@ -595,7 +546,7 @@ export class DraftWorkspace {
             : (JSON.parse(prev.before) as DirectoryRow)
           : this.directoryRow(kind, ref);
         if (prev) discard.run(prev.id);
-        writeDirectorySync(this.db, upsertOf(kind, row), at);
+        upsertDirectorySync(this.db, upsertOf(kind, row), at);
         if (canonicalDirectoryRow(kind, before) === canonicalDirectoryRow(kind, row)) continue;
         const r = insert.get(
           kind,
@@ -626,7 +577,7 @@ export class DraftWorkspace {
         );
         for (const r of order) {
           if (r.before === null) deleteDirectoryRowSync(this.db, r.kind, r.ref);
-          else writeDirectorySync(this.db, upsertOf(r.kind, r.before), at);
+          else upsertDirectorySync(this.db, upsertOf(r.kind, r.before), at);
           this.db
             .prepare("UPDATE staged_directory SET status = 'discarded' WHERE id = ?")
             .run(r.id);
@@ -774,20 +725,9 @@ export class DraftWorkspace {
 
   private upsertBaseEntriesSync(rows: readonly ConfigEntry[]): void {
     const at = now();
-    const statements = new Map<Level, BetterSqlite3.Statement>();
-    for (const e of rows) {
-      let st = statements.get(e.level);
-      if (st === undefined) {
-        const shape = entryShape(e.level);
-        const cols = [...shape.keys, ...shape.values, 'created_at'];
-        st = this.db.prepare(
-          `INSERT INTO ${shape.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
-           ON CONFLICT (${shape.keys.join(', ')}) DO UPDATE SET
-             ${shape.values.map((c) => `${c} = excluded.${c}`).join(', ')}`,
-        );
-        statements.set(e.level, st);
-      }
-      st.run([...entryRow(e), at]);
+    for (const level of LEVELS) {
+      const mine = rows.filter((e) => e.level === level);
+      upsertRows(this.db, entryShape(level), mine.map(entryRow), at);
     }
   }
 
@@ -892,7 +832,7 @@ export class DraftWorkspace {
       const restage = this.stagedDirectory().sort(
         (a, b) => DIRECTORY_KINDS.indexOf(a.kind) - DIRECTORY_KINDS.indexOf(b.kind) || a.id - b.id,
       );
-      for (const r of restage) writeDirectorySync(db, upsertOf(r.kind, r.data), at);
+      for (const r of restage) upsertDirectorySync(db, upsertOf(r.kind, r.data), at);
       this.recordSourceSync(from);
     });
     onProgress?.({ phase: 'write', done: 0, total });
