@@ -280,9 +280,7 @@ export function upsertDirectorySync(
   upsertRows(db, USERS, users.map(userRow), at);
   const clear = db.prepare('DELETE FROM group_members WHERE user_id = ?');
   for (const u of users) clear.run(u.id);
-  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(
-    membershipRows(users),
-  );
+  insertMemberships(db, users);
 }
 
 /**
@@ -309,11 +307,11 @@ export function syncEntriesSync(
   }
 }
 
-/** Memberships (user, group, position) as flat rows, users in order. */
-function membershipRows(users: readonly DirectoryUser[]): unknown[] {
-  const out: unknown[] = [];
-  for (const u of users) (u.groups ?? []).forEach((g, i) => out.push(u.id, g, i));
-  return out;
+/** Inserts the users' memberships (user, group, position), which the table does not hold. */
+function insertMemberships(db: BetterSqlite3.Database, users: readonly DirectoryUser[]): void {
+  const flat: unknown[] = [];
+  for (const u of users) (u.groups ?? []).forEach((g, i) => flat.push(u.id, g, i));
+  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(flat);
 }
 
 /** Users whose group list differs from what the draft holds, with their new memberships. */
@@ -352,9 +350,7 @@ export function writeDirectoryFreshSync(
   insertRows(db, DEPARTMENTS, dir.departments.map(departmentRow), at);
   insertRows(db, GROUPS, dir.groups.map(groupRow), at);
   insertRows(db, USERS, dir.users.map(userRow), at);
-  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(
-    membershipRows(dir.users),
-  );
+  insertMemberships(db, dir.users);
 }
 
 /**
@@ -389,7 +385,5 @@ export function syncDirectorySync(db: BetterSqlite3.Database, dir: Directory, at
   }
   deleteRows(db, TENANTS, tenants.removed);
   const joined = [...members.values()].filter((u): u is DirectoryUser => u !== null);
-  new BatchInsert(db, 'group_members', ['user_id', 'group_id', 'position']).run(
-    membershipRows(joined),
-  );
+  insertMemberships(db, joined);
 }

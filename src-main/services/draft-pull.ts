@@ -518,18 +518,13 @@ export async function refreshAfterPush(
   const since = ws.auditHead();
   const source = ws.source();
   if (since !== null && source !== null && databaseId(source) === databaseId(live.target)) {
+    // One snapshot: the count and the head recorded with the extras describe the same rows.
     const quick = await inSnapshot(live, async (s) => {
-      // The count and the new head come from one statement, so they describe the same rows.
-      const r = await s.view.pool.query<{ others: string | null } & AuditHead>(
-        `SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others,
-                h.last_seq::text AS seq, h.last_hash AS hash
-         FROM strata_audit_head h WHERE h.id`,
+      const r = await s.view.pool.query<{ others: string | null }>(
+        'SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others',
         [since.seq, since.hash, pushId],
       );
-      const row = r.rows[0];
-      if (row === undefined || row.others !== '0') return null;
-      const read = await readBaseExtras(s.view);
-      return { ...read, head: { seq: row.seq, hash: row.hash } };
+      return r.rows[0]?.others === '0' ? readBaseExtras(s.view) : null;
     });
     if (quick !== null) {
       ws.replaceExtrasSync(quick.extras, sourceOf(live, quick.environment, quick.head));

@@ -211,30 +211,22 @@ function changesOf(items: readonly PlanItem[]): SlotChange[] {
 }
 
 /**
- * Refreshes the base after a push and returns a warning when that failed. `pushed` names the
- * push whose rows the draft recorded in its base (see refreshAfterPush; null: a push that sent
- * nothing); 'unrecorded' reads the whole base again (a push that landed without its rows).
+ * Runs the refresh of the base after a push (refreshAfterPush, or refreshBase for a push whose
+ * rows the draft did not record) and returns a warning when it failed.
  */
 async function refreshQuietly(
-  ws: DraftWorkspace,
-  live: PostgresStore,
-  pushed: string | null | 'unrecorded',
+  refresh: () => Promise<{ whole: boolean }>,
   onProgress?: ProgressListener,
 ): Promise<string | null> {
   try {
     onProgress?.({ phase: 'refresh', done: 0, total: 1 });
-    if (pushed === 'unrecorded') {
-      await refreshBase(ws, live, onProgress);
-      onProgress?.({ phase: 'refresh', done: 1, total: 1 });
-    } else {
-      const { whole } = await refreshAfterPush(ws, live, pushed, onProgress);
-      onProgress?.({
-        phase: 'refresh',
-        done: 1,
-        total: 1,
-        ...(whole ? {} : { message: 'nothing else changed the target: values and directory kept' }),
-      });
-    }
+    const { whole } = await refresh();
+    onProgress?.({
+      phase: 'refresh',
+      done: 1,
+      total: 1,
+      ...(whole ? {} : { message: 'nothing else changed the target: values and directory kept' }),
+    });
     return null;
   } catch (err) {
     const why = err instanceof StrataError ? err.message.replace(/\.$/, '') : 'unexpected error';
@@ -285,7 +277,7 @@ export async function pushWorkspace(
   try {
     const pending = ws.pendingPush(databaseId(live.target));
     if (pending !== null && (await pushLanded(live, pending.id))) {
-      return await settleLanded(ws, live, pending, null, progress);
+      return await settleLanded(ws, live, pending, progress);
     }
 
     const plan = await computePlan(ws, live, { onProgress: progress });
@@ -377,7 +369,10 @@ export async function pushWorkspace(
         plan.fresh ? { source: live.target, environment: plan.environment, pulledAt: '' } : null,
         { record: false },
       );
-      const warning = await refreshQuietly(ws, live, null, progress);
+      const warning = await refreshQuietly(
+        () => refreshAfterPush(ws, live, null, progress),
+        progress,
+      );
       return outcomeOf('nothing', ws, live, plan.environment, plan, null, warning);
     }
 
@@ -412,7 +407,7 @@ export async function pushWorkspace(
       });
     } catch (err) {
       if (err instanceof PushAlreadyApplied) {
-        return await settleLanded(ws, live, rec, null, progress);
+        return await settleLanded(ws, live, rec, progress);
       }
       // The pending record stays in every case: even when this attempt surely rolled back, an
       // earlier attempt with the same id may still be in flight on an orphaned connection, so
@@ -439,7 +434,10 @@ export async function pushWorkspace(
       );
     }
     progress?.({ phase: 'finalize', done: 1, total: 1 });
-    const warning = await refreshQuietly(ws, live, pushId, progress);
+    const warning = await refreshQuietly(
+      () => refreshAfterPush(ws, live, pushId, progress),
+      progress,
+    );
     return outcomeOf(
       'applied',
       ws,
@@ -459,21 +457,19 @@ async function settleLanded(
   ws: DraftWorkspace,
   live: PostgresStore,
   rec: DraftPushRecord,
-  written: PushWritten | null,
   progress?: ProgressListener,
 ): Promise<PushOutcome> {
   const environment = await live.getSetting('environment');
   ws.finalizePushSync(
     rec,
-    written,
+    null,
     rec.fresh ? { source: live.target, environment, pulledAt: '' } : null,
   );
-  const warning = await refreshQuietly(
-    ws,
-    live,
-    written === null ? 'unrecorded' : rec.id,
-    progress,
-  );
+  // The draft never saw the push's rows: the whole base is read again.
+  const warning = await refreshQuietly(async () => {
+    await refreshBase(ws, live, progress);
+    return { whole: true };
+  }, progress);
   const out = outcomeOf('already-applied', ws, live, environment, null, rec.id, warning);
   out.applied = rec.settles.written.length;
   out.directory = rec.settles.dirWritten.length;
