@@ -46,8 +46,12 @@ export interface PullResult {
   /** The source with any password removed. */
   source: string;
   environment: string | null;
-  /** 'created' for a new draft, 'rebased' for an existing one. */
-  mode: 'created' | 'rebased';
+  /**
+   * 'created' for a new draft; for an existing one 'rebased' (its base read again), or
+   * 'current' (the audit trail showed the base already is the target's state as this role
+   * sees it: only metadata, templates, policy rules and the environment label were read).
+   */
+  mode: 'created' | 'rebased' | 'current';
   pulledAt: string;
   entries: number;
   tenants: number;
@@ -354,7 +358,7 @@ async function readBaseExtras(view: PostgresStore): Promise<BaseExtras> {
     policyRulesOf(view),
     readApplications(view),
     view.pool.query<AuditHead>(
-      'SELECT last_seq::text AS seq, last_hash AS hash FROM strata_audit_head WHERE id',
+      'SELECT last_seq::text AS seq, last_hash AS hash, current_user::text AS role FROM strata_audit_head WHERE id',
     ),
   ]);
   return {
@@ -500,14 +504,44 @@ export async function refreshBase(
 }
 
 /**
- * The refresh after a push. When the audit trail shows that nothing but this push (`pushId`;
- * null for a push that sent nothing) changed the target's values or directory since the base
- * was read (see 0280_audit_position.sql), the base already is the target's state: recording the
- * push wrote the push's own rows into it. Then only what the audit trail does not cover is read
- * again (metadata, templates, policy rules, template applications, the environment label), a
- * few hundred rows instead of the whole database. Otherwise, or for a base whose audit head is
- * unknown (pulled by an older Strata, or never pulled), the whole base is read again.
- * Returns whether the whole base was read.
+ * The parts of the base the audit trail does not cover (metadata, templates, policy rules,
+ * template applications, the environment label), read again, when the audit trail shows that
+ * the base still is the target's state as the connected role sees it; null when it may not be.
+ *
+ * The base is current when it was read from this database by this same role (row-level
+ * security makes a base depend on who read it), the head recorded with it is a link of the
+ * target's chain, and no audit row came after that head but the push `pushId` (whose own rows
+ * the draft wrote into its base when it recorded the push; null counts every row). See
+ * 0280_audit_position.sql. The count, the role and the extras come from one snapshot.
+ */
+async function extrasIfCurrent(
+  ws: DraftWorkspace,
+  live: PostgresStore,
+  pushId: string | null,
+): Promise<BaseExtras | null> {
+  const since = ws.auditHead();
+  const source = ws.source();
+  if (since?.role == null || source === null || databaseId(source) !== databaseId(live.target)) {
+    return null;
+  }
+  return inSnapshot(live, async (s) => {
+    const r = await s.view.pool.query<{ others: string | null; role: string }>(
+      `SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others,
+              current_user::text AS role`,
+      [since.seq, since.hash, pushId],
+    );
+    const row = r.rows[0];
+    return row?.others === '0' && row.role === since.role ? readBaseExtras(s.view) : null;
+  });
+}
+
+/**
+ * The refresh after a push. When nothing but this push (`pushId`; null for a push that sent
+ * nothing) changed the target's values or directory since the base was read, the base already
+ * is the target's state, and only what the audit trail does not cover is read again: a few
+ * hundred rows instead of the whole database (extrasIfCurrent). Otherwise, or for a base whose
+ * audit head or reader is unknown (pulled by an older Strata, or never pulled), the whole base
+ * is read again. Returns whether the whole base was read.
  */
 export async function refreshAfterPush(
   ws: DraftWorkspace,
@@ -515,21 +549,10 @@ export async function refreshAfterPush(
   pushId: string | null,
   onProgress?: ProgressListener,
 ): Promise<{ whole: boolean }> {
-  const since = ws.auditHead();
-  const source = ws.source();
-  if (since !== null && source !== null && databaseId(source) === databaseId(live.target)) {
-    // One snapshot: the count and the head recorded with the extras describe the same rows.
-    const quick = await inSnapshot(live, async (s) => {
-      const r = await s.view.pool.query<{ others: string | null }>(
-        'SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others',
-        [since.seq, since.hash, pushId],
-      );
-      return r.rows[0]?.others === '0' ? readBaseExtras(s.view) : null;
-    });
-    if (quick !== null) {
-      ws.replaceExtrasSync(quick.extras, sourceOf(live, quick.environment, quick.head));
-      return { whole: false };
-    }
+  const quick = await extrasIfCurrent(ws, live, pushId);
+  if (quick !== null) {
+    ws.replaceExtrasSync(quick.extras, sourceOf(live, quick.environment, quick.head));
+    return { whole: false };
   }
   await refreshBase(ws, live, onProgress);
   return { whole: true };
@@ -696,6 +719,30 @@ async function pullInto(url: string, path: string, opts: PullOptions): Promise<P
           `Draft ${path} has no source and holds data that was never pushed; push it first (strata push ${basename(path)} --to <url>) or pull into a new file.`,
         );
       }
+      const outcome = (mode: PullResult['mode']) => ({
+        mode,
+        staged: ws.stagedRows().length,
+        moved: ws.keptBases().size,
+        reconciled: reconciled.map((r) => r.id),
+      });
+      // A push found landed just now wrote rows after the recorded head: read it all then.
+      opts.onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
+      const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null) : null;
+      if (quick !== null) {
+        const from = sourceOf(live, quick.environment, quick.head);
+        ws.replaceExtrasSync(quick.extras, from);
+        const counts = ws.baseCounts();
+        return {
+          draft: path,
+          source: live.target,
+          environment: quick.environment,
+          pulledAt: from.pulledAt,
+          ...counts,
+          metadata: quick.extras.metadata.length,
+          templates: quick.extras.templates.length,
+          ...outcome('current'),
+        };
+      }
       const { content, environment, head } = await readBaseContent(live, opts.onProgress);
       const from = sourceOf(live, environment, head);
       ws.replaceBaseSync(content, from, opts.onProgress);
@@ -704,12 +751,7 @@ async function pullInto(url: string, path: string, opts: PullOptions): Promise<P
         live,
         from,
         { rest: content, environment, entries: content.entries.length },
-        {
-          mode: 'rebased',
-          staged: ws.stagedRows().length,
-          moved: ws.keptBases().size,
-          reconciled: reconciled.map((r) => r.id),
-        },
+        outcome('rebased'),
       );
     } finally {
       await live.close();

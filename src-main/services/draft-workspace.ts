@@ -125,11 +125,26 @@ export interface BaseSource {
   auditHead?: AuditHead | null;
 }
 
-/** The newest link of a database's audit chain (strata_audit_head). */
+/** The newest link of a database's audit chain (strata_audit_head), as one role read it. */
 export interface AuditHead {
   /** config_audit.seq, as text (a bigint). */
   seq: string;
   hash: string;
+  /**
+   * The database role that read the base (current_user): row-level security makes what a base
+   * holds depend on it, so an unchanged chain vouches for the base only to the same role.
+   * Null for a head recorded without it.
+   */
+  role: string | null;
+}
+
+/** What a draft's base holds, counted. */
+export interface BaseCounts {
+  entries: number;
+  tenants: number;
+  departments: number;
+  groups: number;
+  users: number;
 }
 
 /** Map key of a resolution. */
@@ -747,12 +762,26 @@ export class DraftWorkspace {
     this.store.setMeta('pulled_at', from.pulledAt);
     const head = from.auditHead ?? null;
     this.store.setMeta('audit_head', head === null ? null : `${head.seq}:${head.hash}`);
+    this.store.setMeta('source_role', head?.role ?? null);
   }
 
   /** The source's audit head when the base was read, or null when not known. */
   auditHead(): AuditHead | null {
     const m = /^(\d+):([0-9a-f]{64})$/.exec(this.store.meta('audit_head') ?? '');
-    return m ? { seq: m[1]!, hash: m[2]! } : null;
+    return m ? { seq: m[1]!, hash: m[2]!, role: this.store.meta('source_role') } : null;
+  }
+
+  /** How many entries and directory rows the base holds. */
+  baseCounts(): BaseCounts {
+    const count = (table: string): number =>
+      this.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+    return {
+      entries: LEVELS.reduce((n, l) => n + count(LEVEL_TABLES[l].table), 0),
+      tenants: count('tenants'),
+      departments: count('departments'),
+      groups: count('groups'),
+      users: count('users'),
+    };
   }
 
   /**

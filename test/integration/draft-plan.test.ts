@@ -16,7 +16,7 @@ import { codecChoiceOf } from '../../src-main/services/secret-codec.js';
 import { SqliteStore } from '../../src-main/store/sqlite-store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import { cliEnv, demoPg, liveRow, pulled, set, unset, write } from './draft-helpers.js';
-import { json, migratedPg, strata, tempDir, testCodec } from './service-fixtures.js';
+import { json, migratedPg, pgQuery, strata, tempDir, testCodec } from './service-fixtures.js';
 
 afterAll(dropTestDatabases);
 
@@ -76,9 +76,19 @@ describe('pull', () => {
     expect(progress.stderr).toMatch(/^pull: connect 0\/1 \(0%\) postgres:\/\//m);
     expect(progress.stderr).toMatch(/^pull: write \d+\/\d+ \(100%\)$/m);
     expect(progress.stderr).not.toContain('strata-test');
+    // Nothing written since: the audit trail says so, and the base is not read again.
     const again = await strata(['pull', url, file], cliEnv());
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^Rebased .* 0 staged change\(s\) kept\.\n$/);
+    expect(again.stdout).toMatch(
+      /^.*cli\.sqlite is current with postgres:\/\/\S+: nothing changed there since its last pull or push; \d+ values in the base, 0 staged change\(s\) kept\.\n$/,
+    );
+    // A change and its undoing: the state is the same, yet the audit trail has two rows.
+    const name = "(SELECT name FROM tenants WHERE id = 'mercy_hospital')";
+    await pgQuery(url, `UPDATE tenants SET name = ${name} || '.' WHERE id = 'mercy_hospital'`);
+    await pgQuery(url, `UPDATE tenants SET name = rtrim(${name}, '.') WHERE id = 'mercy_hospital'`);
+    const rebased = await strata(['pull', url, file], cliEnv());
+    expect(rebased.code, rebased.stderr).toBe(0);
+    expect(rebased.stdout).toMatch(/^Rebased .* 0 staged change\(s\) kept\.\n$/);
   });
 });
 

@@ -8,6 +8,7 @@
  *     changed: values at every level, tenants, departments, groups, users, memberships and a
  *     database role passed from one user to another.
  */
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -19,9 +20,13 @@ import {
 import { SqliteStore } from '../../src-main/store/sqlite-store.js';
 import { dropTestDatabases } from '../helpers/pg.js';
 import { demoPg, pulled, set, unset, write } from './draft-helpers.js';
+import { createLoginRole, dropCreatedRoles, urlAs } from './security-support.js';
 import { pgQuery } from './service-fixtures.js';
 
-afterAll(dropTestDatabases);
+afterAll(async () => {
+  await dropTestDatabases();
+  await dropCreatedRoles();
+});
 
 // Every base table, in a stable order; created_at (when a row entered the draft) and the
 // draft's own row ids are left out, as they say nothing about the target.
@@ -55,7 +60,9 @@ function baseDump(file: string): Record<string, unknown> {
         .filter((c) => c !== 'created_at' && (c !== 'id' || DIRECTORY.has(table)));
       out[table] = db.prepare(`SELECT ${cols.join(', ')} FROM ${table} ORDER BY ${order}`).all();
     }
-    out.audit_head = db.prepare("SELECT value FROM draft_meta WHERE key = 'audit_head'").get();
+    const meta = db.prepare('SELECT value FROM draft_meta WHERE key = ?');
+    out.audit_head = meta.get('audit_head');
+    out.source_role = meta.get('source_role');
     return out;
   } finally {
     db.close();
@@ -233,5 +240,81 @@ describe('a rebase', () => {
       after.prepare("SELECT created_at FROM users WHERE id = 'gh_clerk_fox'").pluck().get(),
     ).toBe(untouched);
     after.close();
+  });
+});
+
+describe('pulling again', () => {
+  /** The staged rows of a draft file, in order. */
+  const stagedOf = (file: string): unknown[] => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return db.prepare('SELECT * FROM staged_changes ORDER BY id').all();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('keeps the base when the audit trail shows no change, and reads metadata and templates again', async () => {
+    const url = await demoPg();
+    const file = await pulled(url);
+    // Values only: a staged directory row is also written into the draft's directory tables.
+    await write(file, [
+      set('tenant', 'mercy_hospital', 'ui.theme', 'dark'),
+      set('user', 'mkt_ben', 'ui.language', 'lang-c'),
+    ]);
+    const staged = stagedOf(file);
+    expect(staged).toHaveLength(2);
+    // Metadata is not audited: it is read again whatever the audit trail says.
+    await pgQuery(
+      url,
+      "UPDATE configuration_metadata SET description = 'Theme of the console' WHERE key = 'ui.theme'",
+    );
+    const r = await pullDraft(url, file);
+    expect(r).toMatchObject({ mode: 'current', staged: staged.length, moved: 0 });
+    const fresh = baseDump(await pulled(url, 'fresh.sqlite'));
+    expect(baseDump(file)).toEqual(fresh);
+    expect(fresh.configuration_metadata).toContainEqual(
+      expect.objectContaining({ key: 'ui.theme', description: 'Theme of the console' }),
+    );
+    expect(stagedOf(file)).toEqual(staged);
+    // The counts are those of the base, as a new pull reports what it read.
+    const created = await pullDraft(url, join(dirname(file), 'counted.sqlite'));
+    expect(created.mode).toBe('created');
+    const counts = [
+      'entries',
+      'tenants',
+      'departments',
+      'groups',
+      'users',
+      'metadata',
+      'templates',
+    ];
+    for (const k of counts as Array<keyof typeof r>) expect([k, r[k]]).toEqual([k, created[k]]);
+    expect(r.users).toBeGreaterThan(0);
+  });
+
+  it('reads everything again after any write since, and for another database role', async () => {
+    const url = await demoPg();
+    const file = await pulled(url);
+    await write(url, [set('user', 'gh_nurse_lee', 'ui.language', 'pt')]);
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'rebased' });
+    expect(baseDump(file)).toEqual(baseDump(await pulled(url, 'fresh.sqlite')));
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'current' });
+
+    // Mercy's tenant admin reads through row-level security: fewer rows, not the same base.
+    const mercy = await createLoginRole('mercy');
+    await pgQuery(url, `UPDATE users SET db_role = '${mercy.role}' WHERE id = 'mercy_admin'`);
+    const asMercy = urlAs(url, mercy.role, mercy.password);
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'rebased' });
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'current' });
+    const everything = baseDump(file);
+    expect(await pullDraft(asMercy, file)).toMatchObject({ mode: 'rebased' });
+    const mercyFresh = baseDump(await pulled(asMercy, 'mercy.sqlite'));
+    expect(baseDump(file)).toEqual(mercyFresh);
+    expect(mercyFresh.config_user).not.toEqual(everything.config_user);
+    expect(await pullDraft(asMercy, file)).toMatchObject({ mode: 'current' });
+    // And back: the superuser's pull does not keep the tenant admin's view.
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'rebased' });
+    expect(baseDump(file)).toEqual(everything);
   });
 });

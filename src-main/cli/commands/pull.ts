@@ -20,10 +20,12 @@ then \`strata plan\` and \`strata push\`.
     place at the end, so a failed pull leaves nothing behind).
   - <draft.sqlite> is a draft of the same database: its base is refreshed and its staged
     changes are kept (a rebase); a change whose slot moved in production shows as a conflict
-    in the next plan.
+    in the next plan. When the database's audit trail shows no change since the draft's last
+    pull or push, and the same database role reads it, the values and the directory are not
+    read again (only metadata, templates, policy rules and the environment label): "current".
 The password comes from the URL, PGPASSWORD or ~/.pgpass; it is never stored in the draft.
 
-  --json   {"draft","source","environment","mode":"created|rebased","pulled_at","entries",
+  --json   {"draft","source","environment","mode":"created|rebased|current","pulled_at","entries",
             "tenants","departments","groups","users","metadata","templates","staged","moved",
             "reconciled":[push ids]}
 
@@ -58,6 +60,12 @@ Examples:
       io.stdout(
         `Pulled ${r.source}${env} into ${r.draft}: ${r.tenants} tenants, ${r.departments} departments, ` +
           `${r.groups} groups, ${r.users} users, ${r.entries} values, ${r.metadata} metadata keys.\n`,
+      );
+    } else if (r.mode === 'current') {
+      io.stdout(
+        `${r.draft} is current with ${r.source}${env}: nothing changed there since its last pull or push; ` +
+          `${r.entries} values in the base, ${r.staged} staged change(s) kept` +
+          `${r.moved > 0 ? `, ${r.moved} of them on slots production changed (see strata plan)` : ''}.\n`,
       );
     } else {
       io.stdout(
