@@ -506,33 +506,39 @@ export async function refreshBase(
 /**
  * The parts of the base the audit trail does not cover (metadata, templates, policy rules,
  * template applications, the environment label), read again, when the audit trail shows that
- * the base still is the target's state as the connected role sees it; null when it may not be.
+ * the base still is the target's state; null when it may not be.
  *
- * The base is current when it was read from this database by this same role (row-level
- * security makes a base depend on who read it), the head recorded with it is a link of the
- * target's chain, and no audit row came after that head but the push `pushId` (whose own rows
- * the draft wrote into its base when it recorded the push; null counts every row). See
- * 0280_audit_position.sql. The count, the role and the extras come from one snapshot.
+ * The base is current when it was read from this database, the head recorded with it is a
+ * link of the target's chain, and no audit row came after that head but the push `pushId`
+ * (whose own rows the draft wrote into its base when it recorded the push; null counts every
+ * row). See 0280_audit_position.sql. Row-level security makes a base the view of the role that
+ * read it: with `sameReader` the connected role must be that role (a pull, which promises the
+ * connected role's view); without it (the refresh after a push) the base stays the view of its
+ * reader, and the head returned says so. The count, the role and the extras come from one
+ * snapshot.
  */
 async function extrasIfCurrent(
   ws: DraftWorkspace,
   live: PostgresStore,
   pushId: string | null,
+  sameReader: boolean,
 ): Promise<BaseExtras | null> {
   const since = ws.auditHead();
   const source = ws.source();
-  if (since?.role == null || source === null || databaseId(source) !== databaseId(live.target)) {
+  if (since === null || source === null || databaseId(source) !== databaseId(live.target)) {
     return null;
   }
-  return inSnapshot(live, async (s) => {
+  const quick = await inSnapshot(live, async (s) => {
     const r = await s.view.pool.query<{ others: string | null; role: string }>(
       `SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others,
               current_user::text AS role`,
       [since.seq, since.hash, pushId],
     );
     const row = r.rows[0];
-    return row?.others === '0' && row.role === since.role ? readBaseExtras(s.view) : null;
+    if (row?.others !== '0' || (sameReader && row.role !== since.role)) return null;
+    return readBaseExtras(s.view);
   });
+  return quick === null ? null : { ...quick, head: { ...quick.head, role: since.role } };
 }
 
 /**
@@ -540,8 +546,8 @@ async function extrasIfCurrent(
  * nothing) changed the target's values or directory since the base was read, the base already
  * is the target's state, and only what the audit trail does not cover is read again: a few
  * hundred rows instead of the whole database (extrasIfCurrent). Otherwise, or for a base whose
- * audit head or reader is unknown (pulled by an older Strata, or never pulled), the whole base
- * is read again. Returns whether the whole base was read.
+ * audit head is unknown (pulled by an older Strata, or never pulled), the whole base is read
+ * again, as the pushing role sees it. Returns whether the whole base was read.
  */
 export async function refreshAfterPush(
   ws: DraftWorkspace,
@@ -549,7 +555,7 @@ export async function refreshAfterPush(
   pushId: string | null,
   onProgress?: ProgressListener,
 ): Promise<{ whole: boolean }> {
-  const quick = await extrasIfCurrent(ws, live, pushId);
+  const quick = await extrasIfCurrent(ws, live, pushId, false);
   if (quick !== null) {
     ws.replaceExtrasSync(quick.extras, sourceOf(live, quick.environment, quick.head));
     return { whole: false };
@@ -727,7 +733,7 @@ async function pullInto(url: string, path: string, opts: PullOptions): Promise<P
       });
       // A push found landed just now wrote rows after the recorded head: read it all then.
       opts.onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
-      const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null) : null;
+      const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null, true) : null;
       if (quick !== null) {
         const from = sourceOf(live, quick.environment, quick.head);
         ws.replaceExtrasSync(quick.extras, from);

@@ -70,10 +70,13 @@ function baseDump(file: string): Record<string, unknown> {
 }
 
 /** Pushes a draft, returning the outcome and the phases reported after the push landed. */
-async function pushWatched(file: string): Promise<{ status: string; after: DraftProgress[] }> {
+async function pushWatched(
+  file: string,
+  to?: string,
+): Promise<{ status: string; after: DraftProgress[] }> {
   const seen: DraftProgress[] = [];
   const out = await pushDraft(file, {
-    operator: 'superadmin',
+    ...(to === undefined ? { operator: 'superadmin' } : { to }),
     reason: 'refresh test',
     onProgress: (p) => seen.push(p),
   });
@@ -177,6 +180,27 @@ describe('the refresh after a push', () => {
     const fresh = baseDump(await pulled(url, 'fresh.sqlite'));
     expect(baseDump(older)).toEqual(fresh);
     expect(fresh.audit_head).toEqual({ value: expect.stringMatching(/^\d+:[0-9a-f]{64}$/) });
+  });
+});
+
+describe('the refresh after a push by another role', () => {
+  it('keeps the base as the view of the role that read it, and a pull as either role says so', async () => {
+    const url = await demoPg();
+    const mercy = await createLoginRole('mercy_push');
+    await pgQuery(url, `UPDATE users SET db_role = '${mercy.role}' WHERE id = 'mercy_admin'`);
+    const asMercy = urlAs(url, mercy.role, mercy.password);
+    const file = await pulled(url);
+    await write(file, [set('tenant', 'mercy_hospital', 'ui.theme', 'dark')]);
+    const out = await pushWatched(file, asMercy);
+    expect(out.status).toBe('applied');
+    expect(readsAgain(out.after)).toBe(false);
+    // Still the superuser's view, now with the push in it: what a superuser's pull gives.
+    const whole = baseDump(await pulled(url, 'fresh.sqlite'));
+    expect(baseDump(file)).toEqual(whole);
+    expect(await pullDraft(url, file)).toMatchObject({ mode: 'current' });
+    // Mercy's admin is promised Mercy's view.
+    expect(await pullDraft(asMercy, file)).toMatchObject({ mode: 'rebased' });
+    expect(baseDump(file)).toEqual(baseDump(await pulled(asMercy, 'mercy.sqlite')));
   });
 });
 
