@@ -26,6 +26,7 @@ import type { ConfigEntry, Directory, KeyMetadata, Slot } from '../core/types.js
 import type { PostgresStore } from '../store/postgres-store.js';
 import type { StagedChangeRow } from '../store/sqlite-store.js';
 import { slotKey } from '../store/store.js';
+import { draftApplications } from './push-templates.js';
 import {
   normaliseDirectoryRow,
   resolutionKey,
@@ -60,9 +61,12 @@ export interface DraftPlan {
   metadata: KeyMetadata[];
   summary: PlanSummary;
   directorySummary: DirectorySummary;
-  /** The target's directory as it is now. */
+  /**
+   * The part of the target's directory the plan concerns, as it is now: every tenant,
+   * department and group, and the users the plan names (see usersNamed).
+   */
   liveDirectory: Directory;
-  /** The target's directory with the draft's directory rows applied (what rights are judged on). */
+  /** liveDirectory with the draft's directory rows applied (what rights are judged on). */
   directoryAfter: Directory;
   /** The draft's metadata (which keys are secrets, for display). */
   draftMetadata: KeyMetadata[];
@@ -241,6 +245,24 @@ function summariseDirectory(items: readonly DirectoryPlanItem[]): DirectorySumma
   return s;
 }
 
+/**
+ * The users a plan needs from the target's directory: those whose slots it changes (for their
+ * groups, department and tenant, and the access matrix), those its directory rows change, and
+ * those a template application is recorded for. Users are most of a large directory, and a
+ * plan of a few changes should not read 100,000 of them.
+ */
+function usersNamed(
+  changes: readonly PlanChange[],
+  dirChanges: readonly DirectoryChange[],
+  applications: readonly Pick<Slot, 'level' | 'scope'>[],
+): Set<string> {
+  const out = new Set<string>();
+  for (const c of changes) if (c.level === 'user') out.add(c.scope);
+  for (const d of dirChanges) if (d.kind === 'user') out.add(d.ref);
+  for (const a of applications) if (a.level === 'user') out.add(a.scope);
+  return out;
+}
+
 /** Computes the three-way plan of a draft against an open target. */
 export async function computePlan(
   ws: DraftWorkspace,
@@ -263,7 +285,7 @@ export async function computePlan(
 
   progress?.({ phase: 'plan', done: 1, total: 4, message: 'reading the target' });
   const [liveDirectory, environment, liveMetadata] = await Promise.all([
-    live.readDirectory(),
+    live.readDirectory({ users: [...usersNamed(changes, dirChanges, draftApplications(ws))] }),
     live.getSetting('environment'),
     fresh ? live.readMetadata() : Promise.resolve([] as KeyMetadata[]),
   ]);

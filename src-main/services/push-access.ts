@@ -25,13 +25,12 @@ const SUPERUSER_TRAITS = [TRAITS.adminCapable, TRAITS.superAdmin, TRAITS.configW
  */
 export async function pushOperator(
   live: PostgresStore,
-  liveDirectory: Directory,
   draftUser: (id: string) => DirectoryUser | null,
   requested: string | null,
 ): Promise<PushOperator> {
   const ident = await live.identity();
   if (requested !== null && requested !== '') {
-    const u = liveDirectory.users.find((x) => x.id === requested);
+    const [u] = await live.readUsers({ ids: [requested] });
     if (u) return { ...operatorOf(u), source: 'directory' };
     const d = draftUser(requested);
     if (d && ident.superuser) return { ...operatorOf(d), source: 'draft-directory' };
@@ -40,7 +39,7 @@ export async function pushOperator(
       `Operator '${requested}' is not a user in the directory of ${live.target}; pass --as with a user of that database.`,
     );
   }
-  const mapped = liveDirectory.users.find((u) => u.dbRole === ident.role);
+  const [mapped] = await live.readUsers({ dbRole: ident.role });
   if (mapped) return { ...operatorOf(mapped), source: 'db-role' };
   if (ident.superuser) {
     return {

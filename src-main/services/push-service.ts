@@ -309,7 +309,6 @@ export async function pushWorkspace(
     progress?.({ phase: 'check', done: 0, total: 1 });
     const operator = await pushOperator(
       live,
-      plan.liveDirectory,
       (id) => ws.directoryRow('user', id) as DirectoryUser | null,
       opts.operator ?? null,
     );
