@@ -303,7 +303,7 @@ export async function computePlan(
   const liveRows = await readLiveRows(live, [...wanted.values()]);
 
   progress?.({ phase: 'plan', done: 2, total: 4, message: 'comparing' });
-  const base = ws.baseLookup();
+  const base = ws.baseLookup(wanted.values());
   const resolutions = ws.resolutions();
   const items = planChanges({
     changes,

@@ -356,6 +356,47 @@ export class DraftWorkspace {
     };
   }
 
+  /**
+   * The base-table rows at many slots (null where the base has none), by slot key: per level,
+   * ONE statement joining the slots (a JSON list) to the level's unique (scope, key) index. A
+   * statement per slot cost about 8 µs each, which 30,000 slots of a large plan add up.
+   */
+  private baseRows(slots: Iterable<Slot>): Map<string, PlanRow | null> {
+    const out = new Map<string, PlanRow | null>();
+    const byLevel = new Map<Level, Slot[]>();
+    for (const slot of slots) {
+      const k = slotKey(slot);
+      if (out.has(k)) continue;
+      out.set(k, null);
+      const list = byLevel.get(slot.level);
+      if (list) list.push(slot);
+      else byLevel.set(slot.level, [slot]);
+    }
+    for (const [level, list] of byLevel) {
+      const t = LEVEL_TABLES[level];
+      const on = [...t.scopeColumns, 'key'].map((c, i) => `c.${c} = j.value ->> ${i}`);
+      const rows = this.db
+        .prepare(
+          `SELECT j.key, c.value, c.value_type, c.encrypted, c.locked, c.version
+           FROM json_each(?) j JOIN ${t.table} c ON ${on.join(' AND ')}`,
+        )
+        .raw()
+        .all(JSON.stringify(list.map((x) => [...t.split(x.scope), x.key]))) as Array<
+        [number, string, string, number, number, number]
+      >;
+      for (const [i, value, valueType, encrypted, locked, version] of rows) {
+        out.set(slotKey(list[i]!), {
+          value,
+          valueType: valueType as PlanRow['valueType'],
+          encrypted: encrypted === 1,
+          locked: locked === 1,
+          version: Number(version),
+        });
+      }
+    }
+    return out;
+  }
+
   /** Base rows kept for staged changes whose base a rebase moved, by slot key. */
   keptBases(): Map<string, PlanRow | null> {
     const rows = this.db
@@ -382,12 +423,15 @@ export class DraftWorkspace {
     return out;
   }
 
-  /** A base lookup for plans: the kept base of a rebased change, else the base table. */
-  baseLookup(): (slot: Slot) => PlanRow | null {
+  /**
+   * A base lookup for plans: the kept base of a rebased change, else the base table. The
+   * `slots` a plan is going to ask for are read up front, in one statement per level; any
+   * other slot is read when asked, once (a plan asks for the same parent slots over and over:
+   * every user change for its groups', department's, tenant's and the global row of its key).
+   */
+  baseLookup(slots: Iterable<Slot> = []): (slot: Slot) => PlanRow | null {
     const kept = this.keptBases();
-    // A plan asks for the same parent slots over and over (every user change asks for its
-    // groups', department's, tenant's and the global row of its key): each is read once.
-    const read = new Map<string, PlanRow | null>();
+    const read = this.baseRows(slots);
     return (slot) => {
       const k = slotKey(slot);
       if (kept.has(k)) return kept.get(k) ?? null;
