@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDemo } from '../../src-main/demo/load-demo.js';
-import type { Level } from '../../src-main/core/types.js';
+import { StrataError, type Level } from '../../src-main/core/types.js';
 import { openService } from '../../src-main/services/config-service.js';
 import type { BatchChange } from '../../src-main/services/config-service.js';
 import { pullDraft } from '../../src-main/services/draft-service.js';
@@ -222,4 +222,15 @@ export function spawnStrata(args: string[], env: Record<string, string>): ChildP
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((done) => child.once('exit', (code) => done(code)));
+}
+
+/** The StrataError a promise is rejected with (a push refused, say); fails when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<StrataError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof StrataError) return err;
+    throw err;
+  }
+  throw new Error('expected the push to be refused');
 }

@@ -33,6 +33,7 @@ import {
   liveRow,
   pulled,
   pushes,
+  rejection,
   set,
   stagedCount,
   unset,
@@ -41,16 +42,6 @@ import {
 import { json, migratedPg, pgQuery, strata, tempDir, testCodec } from './service-fixtures.js';
 
 afterAll(dropTestDatabases);
-
-async function rejection(p: Promise<unknown>): Promise<StrataError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof StrataError) return err;
-    throw err;
-  }
-  throw new Error('expected the push to be refused');
-}
 
 describe('a successful push', () => {
   it('applies every change in one transaction with one audit row each (push id + reason)', async () => {

@@ -7,24 +7,13 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StrataError } from '../../src-main/core/types.js';
 import { planDraft, pushDraft } from '../../src-main/services/draft-service.js';
 import { openTarget } from '../../src-main/services/draft-target.js';
 import { DraftWorkspace } from '../../src-main/services/draft-workspace.js';
 import { dropTestDatabases } from '../helpers/pg.js';
-import { demoPg, pulled, set, write } from './draft-helpers.js';
+import { demoPg, pulled, rejection, set, write } from './draft-helpers.js';
 
 afterAll(dropTestDatabases);
-
-async function rejection(p: Promise<unknown>): Promise<StrataError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof StrataError) return err;
-    throw err;
-  }
-  throw new Error('expected the push to be refused');
-}
 
 describe('the directory a plan reads', () => {
   it('holds every tenant, department and group, and only the users the plan names', async () => {
