@@ -1023,12 +1023,19 @@ function writeBaseExtrasSync(db: BetterSqlite3.Database, content: BaseExtraConte
         'INSERT INTO strata_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ).run(k, v);
   }
+  if (content.applications !== undefined) {
+    // The rows a pull copied are replaced; the draft's own stay (its next push records them),
+    // unless the target holds the same application at the same version: then it is the
+    // target's (see migrations/sqlite/0004_application_origin.sql).
+    db.prepare('DELETE FROM template_applications WHERE from_target = 1').run();
+  }
   if (content.applications?.length) {
     const app = db.prepare(
-      `INSERT INTO template_applications (template_name, version, level, scope, applied_at, applied_by)
-       VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?)
+      `INSERT INTO template_applications (template_name, version, level, scope, applied_at, applied_by, from_target)
+       VALUES (?, ?, ?, ?, coalesce(?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), ?, 1)
        ON CONFLICT (template_name, level, scope) DO UPDATE SET version = excluded.version,
-         applied_at = excluded.applied_at, applied_by = excluded.applied_by`,
+         applied_at = excluded.applied_at, applied_by = excluded.applied_by, from_target = 1
+       WHERE template_applications.version = excluded.version`,
     );
     for (const a of content.applications) {
       app.run(a.template, a.version, a.level, a.scope, a.appliedAt, a.appliedBy);

@@ -1,11 +1,10 @@
 /**
  * Template applications travel with a push. A draft records every template it applies (tenant
  * provisioning, `strata template apply`, upgrades) in its own template_applications table; a
- * pull copies the target's rows in with their applied_at. The push carries the rows the draft
- * wrote since its last pull (applied_at after pulled_at, or every row of a fresh draft) that
- * differ from the target's, and the push upserts them in its transaction (template-store.ts
- * writeApplications), so the target's upgrade
- * listing knows which version each scope runs. Rights: the operator must be allowed to write
+ * pull copies the target's rows in, marked as the target's (from_target). The push carries the
+ * rows the draft wrote itself that differ from the target's, and upserts them in its
+ * transaction (template-store.ts writeApplications), so the target's upgrade listing knows
+ * which version each scope runs. Rights: the operator must be allowed to write
  * configuration at the row's level and scope (checked before the push; row-level security on
  * template_applications checks it again for mapped roles).
  */
@@ -21,35 +20,26 @@ interface DraftApplicationRow {
   version: number;
   level: string;
   scope: string;
-  applied_at: string | null;
 }
 
 function appKey(a: Pick<ApplicationRecord, 'template' | 'level' | 'scope'>): string {
   return `${a.template}\u0000${a.level}\u0000${a.scope}`;
 }
 
-function instant(text: string | null): number {
-  if (text === null || text === '') return Number.NaN;
-  return Date.parse(text);
-}
-
 /**
- * The draft's template applications written since its last pull (all of them for a fresh
- * draft), oldest key first. Rows whose level is not a configuration level are left out.
+ * The draft's own template applications (written by the draft, not copied from its target by
+ * a pull; see migrations/sqlite/0004_application_origin.sql), oldest key first. Rows whose
+ * level is not a configuration level are left out.
  */
 export function draftApplications(ws: DraftWorkspace): ApplicationRecord[] {
-  const pulled = instant(ws.pulledAt());
   const rows = ws.db
     .prepare(
-      'SELECT template_name, version, level, scope, applied_at FROM template_applications ORDER BY template_name, level, scope',
+      'SELECT template_name, version, level, scope FROM template_applications WHERE from_target = 0 ORDER BY template_name, level, scope',
     )
     .all() as DraftApplicationRow[];
   const out: ApplicationRecord[] = [];
   for (const r of rows) {
     if (!LEVEL_SET.has(r.level)) continue;
-    // A row the pull copied carries the target's applied_at, which is not after the pull; a
-    // row the draft wrote (or rewrote) is stamped when it was written.
-    if (!Number.isNaN(pulled) && !(instant(r.applied_at) > pulled)) continue;
     out.push({
       template: r.template_name,
       version: Number(r.version),

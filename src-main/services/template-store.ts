@@ -212,7 +212,12 @@ function applicationFromRow(r: Record<string, unknown>): TemplateApplication {
     version: Number(r.version),
     level: asLevel(String(r.level)),
     scope: String(r.scope),
-    appliedAt: r.applied_at === null || r.applied_at === undefined ? null : String(r.applied_at),
+    appliedAt:
+      r.applied_at === null || r.applied_at === undefined
+        ? null
+        : r.applied_at instanceof Date
+          ? r.applied_at.toISOString()
+          : String(r.applied_at),
     appliedBy: r.applied_by === null || r.applied_by === undefined ? null : String(r.applied_by),
   };
 }
@@ -309,7 +314,8 @@ async function writeDraft(store: SqliteStore, set: ChangeSet, ctx: WriteContext)
       const st = db.prepare(
         `INSERT INTO template_applications (template_name, version, level, scope, applied_by) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (template_name, level, scope) DO UPDATE SET version = excluded.version,
-           applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), applied_by = excluded.applied_by`,
+           applied_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), applied_by = excluded.applied_by,
+           from_target = 0`,
       );
       for (const a of apps) st.run(a.template, a.version, a.level, a.scope, ctx.operator);
     }
