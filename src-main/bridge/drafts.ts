@@ -8,6 +8,7 @@ import type {
   DiscardRequest,
   DraftService,
   Plan,
+  PullSummary,
   PushRequest,
   PushResult,
   ResolveConflictRequest,
@@ -57,6 +58,11 @@ export class ConsoleDraftService implements DraftService {
   ): Promise<Plan> {
     this.useTarget(opts.to);
     return this.inner.plan(onProgress);
+  }
+
+  /** Pulls the draft's source again (a rebase that keeps the staged changes). */
+  pull(onProgress?: (done: number, total: number) => void): Promise<PullSummary> {
+    return this.inner.pull(onProgress);
   }
 
   /** Settles one conflict. */

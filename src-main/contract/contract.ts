@@ -157,6 +157,8 @@ export const requestSchemas = {
   ]),
   /** `to`: the PostgreSQL URL of a draft that has no source yet (its first push creates it). */
   'draft:plan': z.strictObject({ to: targetUrlSchema.optional() }),
+  /** Pulls the draft's source again: a rebase that keeps staged changes (see PullSummary). */
+  'draft:pull': emptySchema,
   'draft:resolveConflict': z.strictObject({
     planId: idSchema,
     itemId: idSchema,
@@ -299,6 +301,23 @@ export interface PushResult {
   environment: string | null;
 }
 
+/** Result of pulling a draft's source again. */
+export interface PullSummary {
+  /** 'rebased': the base was read again; 'current': the audit trail showed nothing to read. */
+  mode: 'rebased' | 'current';
+  /** The source, without its password. */
+  source: string;
+  environment: string | null;
+  /** Values in the base now. */
+  entries: number;
+  /** Staged changes kept. */
+  staged: number;
+  /** Of those, the ones whose slot production changed since they were made (now conflicts). */
+  moved: number;
+  /** Pushes from this draft found to have landed while their outcome was unrecorded. */
+  reconciled: string[];
+}
+
 /** Response types, one per channel. */
 export interface ChannelResponses
   extends
@@ -322,6 +341,7 @@ export interface ChannelResponses
   'draft:staged': StagedChangeView[];
   'draft:discard': { discarded: number };
   'draft:plan': Plan;
+  'draft:pull': PullSummary;
   'draft:resolveConflict': Plan;
   'draft:push': PushResult;
 }
@@ -380,6 +400,8 @@ export interface DraftService {
     onProgress?: (done: number, total: number) => void,
     opts?: { to?: string | null },
   ): Promise<Plan>;
+  /** Pulls the draft's source again, keeping every staged change. */
+  pull(onProgress?: (done: number, total: number) => void): Promise<PullSummary>;
   /** Settles one conflict of a plan and returns the updated plan. */
   resolveConflict(req: ResolveConflictRequest): Promise<Plan>;
   /** Pushes a fully resolved plan in one transaction. */

@@ -145,7 +145,7 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
   const emit = options.emit ?? (() => {});
   const drafts = (): DraftService => options.drafts ?? noDrafts();
   const progress =
-    (operation: 'push' | 'plan') =>
+    (operation: 'push' | 'pull' | 'plan') =>
     (done: number, total: number): void =>
       emit({ type: 'progress', operation, done, total, message: null });
 
@@ -217,6 +217,11 @@ export function createHandlers(service: ConfigService, options: HandlerOptions =
       return result;
     },
     'draft:plan': (r) => drafts().plan(progress('plan'), r.to !== undefined ? { to: r.to } : {}),
+    'draft:pull': async () => {
+      const result = await drafts().pull(progress('pull'));
+      emit({ type: 'staged-changed', count: result.staged });
+      return result;
+    },
     'draft:resolveConflict': (r) => drafts().resolveConflict(r),
     'draft:push': async (r) => {
       const result = await drafts().push(r, progress('push'));

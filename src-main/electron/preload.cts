@@ -25,6 +25,7 @@ const CHANNEL_LIST = [
   'draft:staged',
   'draft:discard',
   'draft:plan',
+  'draft:pull',
   'draft:resolveConflict',
   'draft:push',
   'template:list',

@@ -706,64 +706,78 @@ async function pullNew(url: string, path: string, opts: PullOptions): Promise<Pu
 async function pullInto(url: string, path: string, opts: PullOptions): Promise<PullResult> {
   const ws = DraftWorkspace.open(path);
   try {
-    const source = ws.source();
-    const target = redactUrl(url);
-    if (source !== null && databaseId(source) !== databaseId(url)) {
-      throw new StrataError(
-        'invalid',
-        `Draft ${path} was pulled from ${source}, not ${target}; pull ${target} into a new file instead.`,
-      );
-    }
-    opts.onProgress?.({ phase: 'connect', done: 0, total: 1, message: target });
-    const live = await openTarget(url);
-    try {
-      // A first push whose outcome was never recorded gives the draft its source here.
-      const reconciled = await reconcilePending(ws, live);
-      if (ws.source() === null && !baseIsEmpty(ws)) {
-        throw new StrataError(
-          'invalid',
-          `Draft ${path} has no source and holds data that was never pushed; push it first (strata push ${basename(path)} --to <url>) or pull into a new file.`,
-        );
-      }
-      const outcome = (mode: PullResult['mode']) => ({
-        mode,
-        staged: ws.stagedRows().length,
-        moved: ws.keptBases().size,
-        reconciled: reconciled.map((r) => r.id),
-      });
-      // A push found landed just now wrote rows after the recorded head: read it all then.
-      opts.onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
-      const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null, true) : null;
-      if (quick !== null) {
-        const from = sourceOf(live, quick.environment, quick.head);
-        ws.replaceExtrasSync(quick.extras, from);
-        const counts = ws.baseCounts();
-        return {
-          draft: path,
-          source: live.target,
-          environment: quick.environment,
-          pulledAt: from.pulledAt,
-          ...counts,
-          metadata: quick.extras.metadata.length,
-          templates: quick.extras.templates.length,
-          ...outcome('current'),
-        };
-      }
-      const { content, environment, head } = await readBaseContent(live, opts.onProgress);
-      const from = sourceOf(live, environment, head);
-      ws.replaceBaseSync(content, from, opts.onProgress);
-      return pullResult(
-        path,
-        live,
-        from,
-        { rest: content, environment, entries: content.entries.length },
-        outcome('rebased'),
-      );
-    } finally {
-      await live.close();
-    }
+    return await pullIntoWorkspace(ws, url, opts);
   } finally {
     await ws.close();
+  }
+}
+
+/**
+ * Pulls the target into an open draft workspace of the same database (the console's "pull
+ * again"): a rebase that keeps every staged change, or 'current' when the audit trail shows
+ * nothing to read (see extrasIfCurrent).
+ */
+export async function pullIntoWorkspace(
+  ws: DraftWorkspace,
+  url: string,
+  opts: PullOptions = {},
+): Promise<PullResult> {
+  const path = ws.path;
+  const source = ws.source();
+  const target = redactUrl(url);
+  if (source !== null && databaseId(source) !== databaseId(url)) {
+    throw new StrataError(
+      'invalid',
+      `Draft ${path} was pulled from ${source}, not ${target}; pull ${target} into a new file instead.`,
+    );
+  }
+  opts.onProgress?.({ phase: 'connect', done: 0, total: 1, message: target });
+  const live = await openTarget(url);
+  try {
+    // A first push whose outcome was never recorded gives the draft its source here.
+    const reconciled = await reconcilePending(ws, live);
+    if (ws.source() === null && !baseIsEmpty(ws)) {
+      throw new StrataError(
+        'invalid',
+        `Draft ${path} has no source and holds data that was never pushed; push it first (strata push ${basename(path)} --to <url>) or pull into a new file.`,
+      );
+    }
+    const outcome = (mode: PullResult['mode']) => ({
+      mode,
+      staged: ws.stagedRows().length,
+      moved: ws.keptBases().size,
+      reconciled: reconciled.map((r) => r.id),
+    });
+    // A push found landed just now wrote rows after the recorded head: read it all then.
+    opts.onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
+    const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null, true) : null;
+    if (quick !== null) {
+      const from = sourceOf(live, quick.environment, quick.head);
+      ws.replaceExtrasSync(quick.extras, from);
+      const counts = ws.baseCounts();
+      return {
+        draft: path,
+        source: live.target,
+        environment: quick.environment,
+        pulledAt: from.pulledAt,
+        ...counts,
+        metadata: quick.extras.metadata.length,
+        templates: quick.extras.templates.length,
+        ...outcome('current'),
+      };
+    }
+    const { content, environment, head } = await readBaseContent(live, opts.onProgress);
+    const from = sourceOf(live, environment, head);
+    ws.replaceBaseSync(content, from, opts.onProgress);
+    return pullResult(
+      path,
+      live,
+      from,
+      { rest: content, environment, entries: content.entries.length },
+      outcome('rebased'),
+    );
+  } finally {
+    await live.close();
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   DiscardRequest,
   DraftService,
   Plan,
+  PullSummary,
   PushRequest,
   PushResult,
   ResolveConflictRequest,
@@ -21,7 +22,7 @@ import type { DirectoryUpsert, WriteContext } from '../store/store.js';
 import type { StrataConfigService } from './config-service.js';
 import { contractPlan, secretTest, stagedView } from './draft-display.js';
 import { computePlan, type DraftPlan } from './draft-plan.js';
-import { reconcilePending } from './draft-pull.js';
+import { pullIntoWorkspace, reconcilePending, type PullResult } from './draft-pull.js';
 import { resolveConflicts, type ResolutionRequest, type ResolveOptions } from './draft-resolve.js';
 import { chooseTarget, openTarget } from './draft-target.js';
 import {
@@ -216,6 +217,40 @@ export class StrataDraftService implements DraftService {
     );
     this.remember(plan.id, plan);
     return contractPlan(plan, plan.id);
+  }
+
+  /**
+   * Pulls the draft's source again into the open draft: a rebase that keeps every staged
+   * change, or nothing to read when the audit trail shows the base is current. Plans made
+   * before it are forgotten (their base is gone).
+   */
+  async pull(onProgress?: (done: number, total: number) => void): Promise<PullSummary> {
+    const ws = this.workspace();
+    const { url } = chooseTarget(ws, this.opts.to);
+    let r: PullResult;
+    try {
+      r = await pullIntoWorkspace(ws, url, {
+        ...(onProgress
+          ? {
+              onProgress: (p) => {
+                if (p.phase === 'read' || p.phase === 'write') onProgress(p.done, p.total);
+              },
+            }
+          : {}),
+      });
+    } finally {
+      await this.config.reload();
+    }
+    this.plans.clear();
+    return {
+      mode: r.mode === 'current' ? 'current' : 'rebased',
+      source: r.source,
+      environment: r.environment,
+      entries: r.entries,
+      staged: r.staged,
+      moved: r.moved,
+      reconciled: r.reconciled,
+    };
   }
 
   /** Settles one conflict of a reviewed plan; answers the plan computed again (same id). */

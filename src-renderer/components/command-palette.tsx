@@ -55,6 +55,18 @@ export function paletteCommands(state: StrataState, query: string, limit = 30): 
       group: 'Command',
       perform: () => state.makePlan(),
     },
+    ...(state.info?.kind === 'draft' && state.info.source
+      ? [
+          {
+            id: 'cmd:pull',
+            label: `Pull ${state.info.source.target} again (keeps staged changes)`,
+            group: 'Command' as const,
+            perform: async () => {
+              await state.pullAgain();
+            },
+          },
+        ]
+      : []),
     {
       id: 'cmd:global',
       label: 'Go to Global',

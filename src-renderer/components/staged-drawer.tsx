@@ -3,6 +3,7 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Drawer from '@mui/material/Drawer';
 import Stack from '@mui/material/Stack';
+import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import type { ReactNode } from 'react';
 import { MASK } from '../../src-main/core/masking.js';
@@ -65,6 +66,11 @@ export function StagedDrawer(): ReactNode {
   const server = useStrata((s) => s.serverStaged);
   const makePlan = useStrata((s) => s.makePlan);
   const openImpact = useStrata((s) => s.openImpact);
+  const pullAgain = useStrata((s) => s.pullAgain);
+  const pulling = useStrata((s) => s.pulling);
+  const source = useStrata((s) =>
+    s.info?.kind === 'draft' ? (s.info.source?.target ?? null) : null,
+  );
   const unlisted = useStrata((s) =>
     s.info?.kind === 'draft' && s.serverStaged.length === 0 ? s.info.stagedCount : 0,
   );
@@ -118,6 +124,22 @@ export function StagedDrawer(): ReactNode {
           >
             Impact
           </Button>
+          {source !== null ? (
+            <Tooltip title={`Read ${source} again; staged changes are kept`}>
+              <span>
+                <Button
+                  disabled={pulling}
+                  onClick={() => {
+                    // The outcome is a toast, which the open drawer would hide.
+                    setOpen(false);
+                    void pullAgain();
+                  }}
+                >
+                  {pulling ? 'Pulling…' : 'Pull again'}
+                </Button>
+              </span>
+            </Tooltip>
+          ) : null}
           <Button onClick={() => setOpen(false)}>Close</Button>
         </Stack>
       </Box>

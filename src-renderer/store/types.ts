@@ -169,6 +169,8 @@ export interface StagingSlice {
   /** Edited values for conflicts settled with "edit". */
   planEdits: Record<string, string>;
   pushProgress: { done: number; total: number } | null;
+  /** True while the draft's source is being pulled again. */
+  pulling: boolean;
   stagedCount(): number;
   setDrawerOpen(open: boolean): void;
   stageChange(
@@ -177,6 +179,8 @@ export interface StagingSlice {
   undo(id: string): Promise<void>;
   loadServerStaged(): Promise<void>;
   makePlan(): Promise<void>;
+  /** Pulls the draft's source again (a rebase keeping staged changes); false when refused. */
+  pullAgain(): Promise<boolean>;
   closePlan(): void;
   setPlanEdit(itemId: string, value: string): void;
   resolveConflict(itemId: string, choice: 'mine' | 'theirs' | 'edit'): Promise<void>;

@@ -182,4 +182,56 @@ describe('console over a draft pulled from PostgreSQL (production)', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('pulls the source again from the staged drawer, keeping what is staged', async () => {
+    const { page, errors } = await openConsole(browser, bridge.url);
+    await stageTheme(page, 'dark', 'INC-2004 night shift');
+    const staged = page.getByRole('button', { name: /^Staged changes \(\d+\)$/ });
+    const count = await staged.innerText();
+    const drawer = page.getByRole('region', { name: 'Staged changes' });
+    const toast = (text: RegExp) => page.getByRole('alert').filter({ hasText: text });
+
+    // Nothing written in PostgreSQL since the push refreshed the base: nothing is read again.
+    await staged.click();
+    await drawer.getByRole('button', { name: 'Pull again' }).click();
+    await toast(
+      /^Nothing changed in postgres:\/\/\S+ \(production\) since this draft's last pull or push; \d+ staged change\(s\) kept\.$/,
+    ).waitFor();
+
+    // Another admin changes another tenant's theme: the pull reads it into the base.
+    await other.set({
+      level: 'tenant',
+      scope: 'general_hospital',
+      key: 'ui.theme',
+      value: 'business',
+      reason: 'INC-2005 from the other admin',
+    });
+    await staged.click();
+    await drawer.getByRole('button', { name: 'Pull again' }).click();
+    await toast(
+      /^Pulled postgres:\/\/\S+ \(production\) again: \d+ values in the base, \d+ staged change\(s\) kept\.$/,
+    ).waitFor();
+    expect(await staged.innerText()).toBe(count);
+    await selectSlot(page, 'general_hospital', 'Tenant General Hospital (general_hospital)');
+    await expect
+      .poll(() => keyGroup(page, 'Theme').getByRole('combobox', { name: 'Theme' }).inputValue())
+      .toBe('business');
+
+    // And the slot the draft stages: the pull keeps the change and says it now conflicts.
+    await other.set({
+      level: 'tenant',
+      scope: 'mercy_hospital',
+      key: 'ui.theme',
+      value: 'neutral',
+      reason: 'INC-2006 from the other admin',
+    });
+    await page.keyboard.press('Control+k');
+    await page.getByRole('combobox', { name: 'Jump to a key, tenant or user' }).fill('pull');
+    await page.getByRole('option', { name: /^Pull postgres:\/\/\S+ again/ }).click();
+    await toast(/1 of them on slots production changed since: plan to settle them\.$/).waitFor();
+    await shot(page, '37-pulled-again');
+    expect(await staged.innerText()).toBe(count);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -154,6 +154,7 @@ export function channelRequests(s: CanaryScene): { [C in NonRevealChannel]: Requ
     // Ids that name no staged change: discarding the canary would empty the scene.
     'draft:discard': { ids: ['999999999'] },
     'draft:plan': {},
+    'draft:pull': {},
     'draft:resolveConflict': { planId: 'p1', itemId: 'i1', choice: 'mine' },
     'draft:push': { planId: 'p1', confirm: 'production' },
     'template:list': {},

@@ -38,6 +38,7 @@ export const createStagingSlice: SliceCreator<StagingSlice> = (set, get, deps) =
     planResult: null,
     planEdits: {},
     pushProgress: null,
+    pulling: false,
 
     stagedCount() {
       const s = get();
@@ -121,6 +122,31 @@ export const createStagingSlice: SliceCreator<StagingSlice> = (set, get, deps) =
       } catch {
         // A draft without the draft service still stages; the drawer then shows only the count.
         set({ serverStaged: [], draftsAvailable: false });
+      }
+    },
+
+    async pullAgain() {
+      if (get().pulling) return false;
+      set({ pulling: true });
+      try {
+        const r = await call(deps, 'draft:pull', {});
+        const env = r.environment ? ` (${r.environment})` : '';
+        const moved =
+          r.moved > 0
+            ? `; ${r.moved} of them on slots production changed since: plan to settle them`
+            : '';
+        const message =
+          r.mode === 'current'
+            ? `Nothing changed in ${r.source}${env} since this draft's last pull or push; ${r.staged} staged change(s) kept${moved}.`
+            : `Pulled ${r.source}${env} again: ${r.entries} values in the base, ${r.staged} staged change(s) kept${moved}.`;
+        get().notify(r.moved > 0 ? 'warning' : 'success', message);
+        await Promise.all([get().refreshWorkspace(), refreshAll()]);
+        return true;
+      } catch (error) {
+        get().notify('error', errorMessage(error));
+        return false;
+      } finally {
+        set({ pulling: false });
       }
     },
 
