@@ -27,6 +27,25 @@ afterAll(dropTestDatabases);
 
 const codec = codecChoiceOf(testCodec());
 
+/** The demo network on PostgreSQL, and a draft pulled from it. */
+async function demoDraft(): Promise<{ url: string; file: string }> {
+  const url = await migratedPg();
+  await loadDemo(url, { codec });
+  const file = join(tempDir('strata-push-tpl-'), 'draft.sqlite');
+  await pullDraft(url, file);
+  return { url, file };
+}
+
+/** Provisions a new tenant from the healthcare template in a draft. */
+async function provision(file: string, id: string, name: string): Promise<void> {
+  const svc = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
+  try {
+    await new TemplateService(svc).createTenant({ id, name, template: 'healthcare' });
+  } finally {
+    await svc.close();
+  }
+}
+
 describe('template applications in a push', () => {
   it('a tenant provisioned in a draft shows in the PostgreSQL upgrade listing after the push', async () => {
     const url = await migratedPg();
@@ -47,16 +66,7 @@ describe('template applications in a push', () => {
       await ws.close();
     }
 
-    const svc = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
-    try {
-      await new TemplateService(svc).createTenant({
-        id: 'st_marys',
-        name: "St Mary's Hospital",
-        template: 'healthcare',
-      });
-    } finally {
-      await svc.close();
-    }
+    await provision(file, 'st_marys', "St Mary's Hospital");
     const pushed = await pushDraft(file, { to: url, operator: 'superadmin', reason: 'new site' });
     expect(pushed).toMatchObject({ status: 'applied', applications: 1 });
     expect(
@@ -106,20 +116,8 @@ describe('template applications in a push', () => {
   });
 
   it('a push that fails writes no application either', async () => {
-    const url = await migratedPg();
-    await loadDemo(url, { codec });
-    const file = join(tempDir('strata-push-tpl-'), 'draft.sqlite');
-    await pullDraft(url, file);
-    const svc = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
-    try {
-      await new TemplateService(svc).createTenant({
-        id: 'st_luke',
-        name: 'St Luke',
-        template: 'healthcare',
-      });
-    } finally {
-      await svc.close();
-    }
+    const { url, file } = await demoDraft();
+    await provision(file, 'st_luke', 'St Luke');
     // Production gained the tenant meanwhile: the push is a conflict and writes nothing.
     await pgQuery(url, `INSERT INTO tenants (id, name) VALUES ('st_luke', 'Elsewhere')`);
     await expect(
@@ -133,20 +131,8 @@ describe('template applications in a push', () => {
 
 describe('template applications across a pull again', () => {
   it("keeps the draft's own applications through a rebase and a current pull, and pushes them", async () => {
-    const url = await migratedPg();
-    await loadDemo(url, { codec });
-    const file = join(tempDir('strata-push-tpl-'), 'draft.sqlite');
-    await pullDraft(url, file);
-    const svc = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
-    try {
-      await new TemplateService(svc).createTenant({
-        id: 'st_anne',
-        name: 'St Anne',
-        template: 'healthcare',
-      });
-    } finally {
-      await svc.close();
-    }
+    const { url, file } = await demoDraft();
+    await provision(file, 'st_anne', 'St Anne');
     expect((await pullDraft(url, file)).mode).toBe('current');
     await pgQuery(url, `UPDATE tenants SET name = 'General' WHERE id = 'general_hospital'`);
     expect((await pullDraft(url, file)).mode).toBe('rebased');
