@@ -742,17 +742,24 @@ export async function writeMemberships(
     });
   }
   // Only what differs is written, so the directory audit (0270) records the memberships that
-  // changed, not every membership of every user the push touched. A membership that stays at its
-  // position is kept; one that left or moved is removed; the rest is added. What is left after
-  // the delete is exactly the target rows already present, so the insert conflicts with nothing
-  // else (each user's target positions are distinct).
+  // changed, not every membership of every user the push touched: a group the user left is
+  // removed, one that moved gets its new position (an update, audited as a move), a new one is
+  // added. The position constraint is checked at the end of each statement (0290), so one
+  // UPDATE can swap positions; after it, the positions the inserts take are free, as each
+  // user's target positions are distinct and every remaining row already holds its own.
   await c.query(
     `DELETE FROM group_members m WHERE m.user_id = ANY($1::text[])
-       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::int[]) AS x(user_id, group_id, position)
-                       WHERE x.user_id = m.user_id AND x.group_id = m.group_id AND x.position = m.position)`,
-    [users.map((u) => u.id), user, group, pos],
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS x(user_id, group_id)
+                       WHERE x.user_id = m.user_id AND x.group_id = m.group_id)`,
+    [users.map((u) => u.id), user, group],
   );
   if (user.length === 0) return;
+  await c.query(
+    `UPDATE group_members m SET position = x.position
+     FROM unnest($1::text[], $2::text[], $3::int[]) AS x(user_id, group_id, position)
+     WHERE m.user_id = x.user_id AND m.group_id = x.group_id AND m.position <> x.position`,
+    [user, group, pos],
+  );
   await c.query(
     `INSERT INTO group_members (user_id, group_id, position)
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) ON CONFLICT (user_id, group_id) DO NOTHING`,

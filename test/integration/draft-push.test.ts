@@ -532,8 +532,8 @@ describe('fresh drafts and staged directory rows', () => {
     try {
       const me = (await store.readDirectory()).users.find((u) => u.id === 'user123')!;
       expect(me.groups).toEqual(['emergency_doctors_group', 'doctors']);
-      // doctors moves first, nurses is added; a membership whose position changed is removed
-      // and added again, one whose position stays is not written at all.
+      // doctors moves first, nurses is added: the two that swap places are updates of their
+      // position (one statement, no position held twice), and nothing else is written.
       stageDirectory(
         store,
         {
@@ -560,10 +560,8 @@ describe('fresh drafts and staged directory rows', () => {
         pushed.map((r) => [r.kind, r.field, r.oldValue, r.newValue, r.changeType]).reverse(),
       ).toEqual([
         ['user', 'display_name', 'Dr. Alex Kim', 'Dr. Alex Kim (ER lead)', 'update'],
-        ['membership', 'doctors', '1', null, 'delete'],
-        ['membership', 'emergency_doctors_group', '0', null, 'delete'],
-        ['membership', 'doctors', null, '0', 'create'],
-        ['membership', 'emergency_doctors_group', null, '1', 'create'],
+        ['membership', 'doctors', '1', '0', 'update'],
+        ['membership', 'emergency_doctors_group', '0', '1', 'update'],
         ['membership', 'nurses', null, '2', 'create'],
       ]);
       expect((await live.directoryHistory({ ref: 'user123', kind: 'user' })).length).toBe(
