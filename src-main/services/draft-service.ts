@@ -132,11 +132,11 @@ export interface DraftServiceOptions {
 
 function progressAdapter(
   onProgress: ((done: number, total: number) => void) | undefined,
-  phase: DraftProgress['phase'],
+  ...phases: Array<DraftProgress['phase']>
 ): ProgressListener | undefined {
   if (!onProgress) return undefined;
   return (p) => {
-    if (p.phase === phase) onProgress(p.done, p.total);
+    if (phases.includes(p.phase)) onProgress(p.done, p.total);
   };
 }
 
@@ -227,17 +227,10 @@ export class StrataDraftService implements DraftService {
   async pull(onProgress?: (done: number, total: number) => void): Promise<PullSummary> {
     const ws = this.workspace();
     const { url } = chooseTarget(ws, this.opts.to);
+    const progress = progressAdapter(onProgress, 'read', 'write');
     let r: PullResult;
     try {
-      r = await pullIntoWorkspace(ws, url, {
-        ...(onProgress
-          ? {
-              onProgress: (p) => {
-                if (p.phase === 'read' || p.phase === 'write') onProgress(p.done, p.total);
-              },
-            }
-          : {}),
-      });
+      r = await pullIntoWorkspace(ws, url, progress ? { onProgress: progress } : {});
     } finally {
       await this.config.reload();
     }
