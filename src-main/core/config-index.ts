@@ -233,6 +233,8 @@ export class ConfigIndex {
   private membersByTenant: Map<string, DirectoryUser[]> | null = null;
   private membersByDepartment: Map<string, DirectoryUser[]> | null = null;
   private membersByGroup: Map<string, DirectoryUser[]> | null = null;
+  /** Tenant, department (tenant/department) and group ids of the directory, built on demand. */
+  private scopeIds: Record<'tenant' | 'department' | 'group', Set<string>> | null = null;
 
   private readonly meta = new Map<string, KeyMetadata>();
   private sortedMeta: KeyMetadata[] | null = null;
@@ -436,6 +438,22 @@ export class ConfigIndex {
     this.membersByTenant = null;
     this.membersByDepartment = null;
     this.membersByGroup = null;
+    this.scopeIds = null;
+  }
+
+  /**
+   * Whether the directory has this scope: global always, a user by id, a department as
+   * tenant/department. Configuration stored at a scope does not make it known here.
+   */
+  inDirectory(level: Level, scope: string): boolean {
+    if (level === 'global') return true;
+    if (level === 'user') return this.usersById.has(scope);
+    this.scopeIds ??= {
+      tenant: new Set(this.dir.tenants.map((t) => t.id)),
+      department: new Set(this.dir.departments.map((d) => `${d.tenantId}/${d.id}`)),
+      group: new Set(this.dir.groups.map((g) => g.id)),
+    };
+    return this.scopeIds[level].has(scope);
   }
 
   /** A directory user by id. */

@@ -475,37 +475,6 @@ function slotClass(index: ConfigIndex, level: Level, scope: string): ContextClas
   }
 }
 
-/** Whether the directory knows a scope. */
-function scopeKnown(index: ConfigIndex, known: KnownScopes, level: Level, scope: string): boolean {
-  switch (level) {
-    case 'global':
-      return true;
-    case 'tenant':
-      return known.tenants.has(scope);
-    case 'department':
-      return known.departments.has(scope);
-    case 'group':
-      return known.groups.has(scope);
-    default:
-      return index.user(scope) !== undefined;
-  }
-}
-
-interface KnownScopes {
-  tenants: Set<string>;
-  departments: Set<string>;
-  groups: Set<string>;
-}
-
-function knownScopes(index: ConfigIndex): KnownScopes {
-  const d = index.directory();
-  return {
-    tenants: new Set(d.tenants.map((t) => t.id)),
-    departments: new Set(d.departments.map((x) => `${x.tenantId}/${x.id}`)),
-    groups: new Set(d.groups.map((g) => g.id)),
-  };
-}
-
 function describeSource(w: ConfigEntry | null, fallback: Fallback): string {
   if (w !== null) return describeSlot(w);
   return fallback.level === 'env_legacy' ? 'the legacy .env file' : 'the metadata default';
@@ -680,7 +649,6 @@ function lintEntries(
   const index = view.index;
   const classes = contextClasses(index.directory());
   const legacy = index.legacyMap();
-  const known = knownScopes(index);
   const byKey = new Map<string, ConfigEntry[]>();
   const unknown = new Map<string, { level: Level; scope: string; count: number }>();
   const noMeta = new Map<string, number>();
@@ -688,7 +656,7 @@ function lintEntries(
     const list = byKey.get(e.key);
     if (list === undefined) byKey.set(e.key, [e]);
     else list.push(e);
-    if (!scopeKnown(index, known, e.level, e.scope)) {
+    if (!index.inDirectory(e.level, e.scope)) {
       const id = `${e.level}\u0000${e.scope}`;
       const u = unknown.get(id);
       if (u === undefined) unknown.set(id, { level: e.level, scope: e.scope, count: 1 });

@@ -152,8 +152,6 @@ export class StrataConfigService implements ConfigService {
   private idx: ConfigIndex;
   private readonly staged = new Set<string>();
   private readonly secretCache = new Map<string, boolean>();
-  private known: { dir: Directory; sets: Record<Exclude<Level, 'global'>, Set<string>> } | null =
-    null;
   private readonly revealLog: RevealLog;
 
   private constructor(
@@ -215,7 +213,6 @@ export class StrataConfigService implements ConfigService {
     });
     this.staged.clear();
     for (const s of snap.stagedSlots) this.staged.add(slotKey(s));
-    this.known = null;
     this.secretCache.clear();
     if (this.op.source === 'directory' || this.op.source === 'db-role') {
       const u = this.idx.user(this.op.id);
@@ -748,19 +745,7 @@ export class StrataConfigService implements ConfigService {
 
   /** Refuses scopes that neither the directory nor any stored value mentions (typos). */
   private assertKnown(level: Exclude<Level, 'global'>, scope: string): void {
-    const dir = this.idx.directory();
-    if (!this.known || this.known.dir !== dir) {
-      this.known = {
-        dir,
-        sets: {
-          tenant: new Set(dir.tenants.map((t) => t.id)),
-          department: new Set(dir.departments.map((d) => `${d.tenantId}/${d.id}`)),
-          group: new Set(dir.groups.map((g) => g.id)),
-          user: new Set(dir.users.map((u) => u.id)),
-        },
-      };
-    }
-    if (this.known.sets[level].has(scope) || this.idx.entriesAt(level, scope).length > 0) return;
+    if (this.idx.inDirectory(level, scope) || this.idx.entriesAt(level, scope).length > 0) return;
     const what = { tenant: 'Tenant', department: 'Department', group: 'Group', user: 'User' }[
       level
     ];

@@ -522,12 +522,14 @@ async function extrasIfCurrent(
   live: PostgresStore,
   pushId: string | null,
   sameReader: boolean,
+  onProgress?: ProgressListener,
 ): Promise<BaseExtras | null> {
   const since = ws.auditHead();
   const source = ws.source();
   if (since === null || source === null || databaseId(source) !== databaseId(live.target)) {
     return null;
   }
+  onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
   const quick = await inSnapshot(live, async (s) => {
     const r = await s.view.pool.query<{ others: string | null; role: string }>(
       `SELECT strata_audit_changes_since($1::bigint, $2, $3)::text AS others,
@@ -749,8 +751,8 @@ export async function pullIntoWorkspace(
       reconciled: reconciled.map((r) => r.id),
     });
     // A push found landed just now wrote rows after the recorded head: read it all then.
-    opts.onProgress?.({ phase: 'read', done: 0, total: 1, message: 'checking the audit trail' });
-    const quick = reconciled.length === 0 ? await extrasIfCurrent(ws, live, null, true) : null;
+    const quick =
+      reconciled.length === 0 ? await extrasIfCurrent(ws, live, null, true, opts.onProgress) : null;
     if (quick !== null) {
       const from = sourceOf(live, quick.environment, quick.head);
       ws.replaceExtrasSync(quick.extras, from);

@@ -851,22 +851,6 @@ export class EnvImportService {
     const who = operatorOf(op);
     const index = this.service.index;
     const dir = index.directory();
-    // Tenants and departments are few; users (many) and groups are looked up, not copied.
-    const tenants = new Set(dir.tenants.map((t) => t.id));
-    const departments = new Set(dir.departments.map((d) => `${d.tenantId}/${d.id}`));
-    const groups = this.groupsById();
-    const knownScope = (level: Exclude<Level, 'global'>, scope: string): boolean => {
-      switch (level) {
-        case 'tenant':
-          return tenants.has(scope);
-        case 'department':
-          return departments.has(scope);
-        case 'group':
-          return groups.has(scope);
-        case 'user':
-          return index.user(scope) !== undefined;
-      }
-    };
     const noDirectoryUser = op.source === 'role' || op.source === 'local';
     for (const item of items) {
       if (item.action === 'invalid' || item.action === 'unchanged') continue;
@@ -874,8 +858,7 @@ export class EnvImportService {
       if (item.value.length > MAX_ENV_VALUE_LENGTH) {
         message = `the value of ${item.envKey} is ${item.value.length} characters long; the limit is ${MAX_ENV_VALUE_LENGTH}.`;
       } else if (
-        item.level !== 'global' &&
-        !knownScope(item.level, item.scope) &&
+        !index.inDirectory(item.level, item.scope) &&
         index.entriesAt(item.level, item.scope).length === 0
       ) {
         message = `${item.level} '${item.scope}' is not in the directory; check the spelling or add it first.`;

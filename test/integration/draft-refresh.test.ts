@@ -317,6 +317,31 @@ describe('pulling again', () => {
     expect(r.users).toBeGreaterThan(0);
   });
 
+  it('checks the audit trail only for a draft that recorded where it stands', async () => {
+    const url = await demoPg();
+    const headed = await pulled(url, 'headed.sqlite');
+    const older = await pulled(url, 'older.sqlite');
+    const db = new Database(older);
+    db.prepare("DELETE FROM draft_meta WHERE key = 'audit_head'").run();
+    db.close();
+    const messages = async (file: string): Promise<{ mode: string; said: string[] }> => {
+      const said: string[] = [];
+      const r = await pullDraft(url, file, {
+        onProgress: (p) => {
+          if (p.message !== undefined) said.push(p.message);
+        },
+      });
+      return { mode: r.mode, said };
+    };
+    expect(await messages(headed)).toEqual({
+      mode: 'current',
+      said: expect.arrayContaining(['checking the audit trail']) as string[],
+    });
+    const unknown = await messages(older);
+    expect(unknown.mode).toBe('rebased');
+    expect(unknown.said).not.toContain('checking the audit trail');
+  });
+
   it('reads everything again after any write since, and for another database role', async () => {
     const url = await demoPg();
     const file = await pulled(url);

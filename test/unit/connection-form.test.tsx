@@ -33,7 +33,7 @@ import {
 import { createStrataStore, StoreProvider } from '../../src-renderer/store/store.js';
 import { openSqliteDemo, tempDir } from '../e2e/workspace-fixtures.js';
 
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 afterEach(() => cleanup());
 
 const profile: ProfileView = {

@@ -441,6 +441,29 @@ describe('ConfigIndex: maintenance', () => {
     expect(() => index.userContext('user123')).toThrow(StrataError);
   });
 
+  it('knows the scopes of its directory, and of a replaced one', () => {
+    const index = seedIndex();
+    const known: Array<[Level, string]> = [
+      ['global', ''],
+      ['tenant', 'mercy_hospital'],
+      ['department', 'mercy_hospital/medical'],
+      ['group', 'doctors'],
+      ['user', 'user123'],
+    ];
+    for (const [level, scope] of known)
+      expect([level, index.inDirectory(level, scope)]).toEqual([level, true]);
+    // A department is named with its tenant; stored values do not make a scope known.
+    expect(index.inDirectory('department', 'medical')).toBe(false);
+    expect(index.inDirectory('group', 'mercy_hospital')).toBe(false);
+    expect(index.inDirectory('tenant', 'no_such_hospital')).toBe(false);
+    index.upsert(entry('tenant', 'ghost_clinic', 'ui.theme', 'dark'));
+    expect(index.inDirectory('tenant', 'ghost_clinic')).toBe(false);
+    index.replaceDirectory({ ...directory, tenants: [], groups: [], users: [] });
+    for (const [level, scope] of known.slice(1)) {
+      expect([level, index.inDirectory(level, scope)]).toEqual([level, level === 'department']);
+    }
+  });
+
   it('cached items are frozen so a caller cannot corrupt later results', () => {
     const index = seedIndex();
     const ctx = index.userContext('nurse1');

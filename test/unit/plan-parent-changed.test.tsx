@@ -21,7 +21,7 @@ import { PlanView } from '../../src-renderer/components/plan-view.js';
 import { describeParentChange } from '../../src-renderer/lib/plan.js';
 import { createStrataStore, StoreProvider } from '../../src-renderer/store/store.js';
 
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 afterEach(() => cleanup());
 
 function row(value: string, version: number, encrypted = false): PlanRow {

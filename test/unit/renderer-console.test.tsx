@@ -27,7 +27,7 @@ import {
 import { openSqliteDemo, tempDir } from '../e2e/workspace-fixtures.js';
 
 // Role queries skip jsdom's costly visibility checks; the names asserted here are unique anyway.
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 
 const temp = tempDir();
 let service: ConfigService;

@@ -32,7 +32,7 @@ import {
   type StrataStore,
 } from '../../src-renderer/store/store.js';
 
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 
 const DRAFT_MESSAGE =
   'A draft keeps no directory history: it is audited by PostgreSQL when a push writes it.';

@@ -28,7 +28,7 @@ import {
 import { dropTestDatabases } from '../helpers/pg.js';
 import { openPostgresDemo, tempDir } from '../e2e/workspace-fixtures.js';
 
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 
 const temp = tempDir('strata-drafts-ui-');
 let other: ConfigService;

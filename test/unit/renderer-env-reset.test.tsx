@@ -17,7 +17,7 @@ import type { CurrentWorkspace } from '../../src-main/contract/connection-channe
 import { EnvImport } from '../../src-renderer/features/env-import/env-import.js';
 import { createStrataStore, StoreProvider } from '../../src-renderer/store/store.js';
 
-configure({ defaultHidden: true });
+configure({ defaultHidden: true, asyncUtilTimeout: 5000 });
 afterEach(() => cleanup());
 
 function workspace(profileId: string, target: string): CurrentWorkspace {
