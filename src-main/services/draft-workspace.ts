@@ -625,7 +625,8 @@ export class DraftWorkspace {
 
   /** Discards staged directory rows (all active ones when ids is null), restoring their base. */
   discardDirectorySync(ids: readonly number[] | null): number {
-    const rows = this.stagedDirectory().filter((r) => ids === null || ids.includes(r.id));
+    const wanted = ids === null ? null : new Set(ids);
+    const rows = this.stagedDirectory().filter((r) => wanted === null || wanted.has(r.id));
     if (rows.length === 0) return 0;
     this.db
       .transaction(() => {
@@ -634,17 +635,17 @@ export class DraftWorkspace {
         const order = [...rows].sort(
           (a, b) => DIRECTORY_KINDS.indexOf(b.kind) - DIRECTORY_KINDS.indexOf(a.kind),
         );
+        const mark = this.db.prepare(
+          "UPDATE staged_directory SET status = 'discarded' WHERE id = ?",
+        );
+        const resolution = this.db.prepare(
+          "DELETE FROM draft_resolutions WHERE item_kind = 'directory' AND level = ? AND scope = ?",
+        );
         for (const r of order) {
           if (r.before === null) deleteDirectoryRowSync(this.db, r.kind, r.ref);
           else upsertDirectorySync(this.db, upsertOf(r.kind, r.before), at);
-          this.db
-            .prepare("UPDATE staged_directory SET status = 'discarded' WHERE id = ?")
-            .run(r.id);
-          this.db
-            .prepare(
-              "DELETE FROM draft_resolutions WHERE item_kind = 'directory' AND level = ? AND scope = ?",
-            )
-            .run(r.kind, r.ref);
+          mark.run(r.id);
+          resolution.run(r.kind, r.ref);
         }
       })
       .immediate();
@@ -653,29 +654,32 @@ export class DraftWorkspace {
 
   /** Discards staged changes (all active ones when ids is null) with their plan bookkeeping. */
   discardSync(ids: readonly number[] | null): number {
-    const rows = this.stagedRows().filter((r) => ids === null || ids.includes(r.id));
+    const wanted = ids === null ? null : new Set(ids);
+    const rows = this.stagedRows().filter((r) => wanted === null || wanted.has(r.id));
     if (rows.length === 0) return 0;
     this.db
       .transaction(() => {
         const mark = this.db.prepare("UPDATE staged_changes SET status = 'discarded' WHERE id = ?");
-        for (const r of rows) {
-          mark.run(r.id);
-          this.forgetSlotSync(r);
-        }
+        for (const r of rows) mark.run(r.id);
+        this.forgetSlotsSync(rows);
       })
       .immediate();
     return rows.length;
   }
 
-  private forgetSlotSync(slot: Slot): void {
-    this.db
-      .prepare('DELETE FROM staged_base WHERE level = ? AND scope = ? AND key = ?')
-      .run(slot.level, slot.scope, slot.key);
-    this.db
-      .prepare(
-        "DELETE FROM draft_resolutions WHERE item_kind = 'config' AND level = ? AND scope = ? AND key = ?",
-      )
-      .run(slot.level, slot.scope, slot.key);
+  /** Drops the kept base and the recorded resolution of each slot (statements prepared once). */
+  private forgetSlotsSync(slots: readonly Slot[]): void {
+    if (slots.length === 0) return;
+    const base = this.db.prepare(
+      'DELETE FROM staged_base WHERE level = ? AND scope = ? AND key = ?',
+    );
+    const resolution = this.db.prepare(
+      "DELETE FROM draft_resolutions WHERE item_kind = 'config' AND level = ? AND scope = ? AND key = ?",
+    );
+    for (const slot of slots) {
+      base.run(slot.level, slot.scope, slot.key);
+      resolution.run(slot.level, slot.scope, slot.key);
+    }
   }
 
   /** The directory the base holds: the tables with every active staged row undone. */
@@ -758,7 +762,7 @@ export class DraftWorkspace {
         const settled = this.stagedRowsById([...s.written, ...s.noop, ...s.theirs]);
         for (const id of [...s.written, ...s.noop]) mark.run('pushed', pushId, id);
         for (const id of s.theirs) mark.run('discarded', null, id);
-        for (const r of settled) this.forgetSlotSync(r);
+        this.forgetSlotsSync(settled);
         const dmark = this.db.prepare(
           "UPDATE staged_directory SET status = ?, push_id = ? WHERE id = ? AND status = 'staged'",
         );
@@ -767,7 +771,7 @@ export class DraftWorkspace {
         this.db.prepare("DELETE FROM draft_resolutions WHERE item_kind = 'directory'").run();
         if (after) {
           this.upsertBaseEntriesSync(after.rows);
-          for (const d of after.deleted) this.deleteBaseEntrySync(d);
+          this.deleteBaseEntriesSync(after.deleted);
         }
         if (pushId !== null) {
           this.db
@@ -790,10 +794,18 @@ export class DraftWorkspace {
     }
   }
 
-  private deleteBaseEntrySync(slot: Slot): void {
-    const t = LEVEL_TABLES[slot.level];
-    const where = [...t.scopeColumns, 'key'].map((c) => `${c} = ?`).join(' AND ');
-    this.db.prepare(`DELETE FROM ${t.table} WHERE ${where}`).run(...t.split(slot.scope), slot.key);
+  private deleteBaseEntriesSync(slots: readonly Slot[]): void {
+    const statements = new Map<Level, BetterSqlite3.Statement>();
+    for (const slot of slots) {
+      const t = LEVEL_TABLES[slot.level];
+      let st = statements.get(slot.level);
+      if (st === undefined) {
+        const where = [...t.scopeColumns, 'key'].map((c) => `${c} = ?`).join(' AND ');
+        st = this.db.prepare(`DELETE FROM ${t.table} WHERE ${where}`);
+        statements.set(slot.level, st);
+      }
+      st.run(...t.split(slot.scope), slot.key);
+    }
   }
 
   // -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * on push) and through the console's DraftService: keep mine, take theirs, edit; a resolution
  * stops counting when production moves again; bad requests change nothing.
  */
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MASK } from '../../src-main/core/masking.js';
 import { StrataError } from '../../src-main/core/types.js';
@@ -40,6 +41,16 @@ async function conflicted(): Promise<{ url: string; file: string }> {
   return { url, file };
 }
 
+/** How many conflict resolutions a draft keeps. */
+function resolutions(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) FROM draft_resolutions').pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
 interface PlanDoc {
   conflicts: number;
   resolved_conflicts: number;
@@ -57,9 +68,12 @@ describe('strata resolve-conflict', () => {
       action: 'conflict',
       resolution: 'mine',
     });
+    expect(resolutions(file)).toBe(1);
     const push = await strata(['push', file, '--as', 'superadmin', '--json'], cliEnv());
     const out = json<{ push_id: string; applied: number }>(push);
     expect(out.applied).toBe(2);
+    // Settled by the push: the resolution goes with the staged change.
+    expect(resolutions(file)).toBe(0);
     expect(await liveRow(url, 'tenant', 'mercy_hospital', 'organization_name')).toMatchObject({
       value: 'Mine',
       version: 3,
@@ -154,6 +168,22 @@ describe('strata resolve-conflict', () => {
     expect(push.code).toBe(3);
     expect(await auditCount(url)).toBe(audit);
     expect(await pushes(url)).toEqual([]);
+  });
+
+  it('a discarded change takes its resolution with it', async () => {
+    const { file } = await conflicted();
+    await strata(['resolve-conflict', file, NAME, '--keep-mine', '--json'], cliEnv());
+    expect(resolutions(file)).toBe(1);
+    const config = await openService({ db: file, operator: 'superadmin', codec: testCodec() });
+    try {
+      const drafts = new StrataDraftService(config);
+      const mine = (await drafts.staged()).find((r) => r.key === 'organization_name')!;
+      expect(await drafts.discard({ ids: [mine.id] })).toEqual({ discarded: 1 });
+    } finally {
+      await config.close();
+    }
+    expect(resolutions(file)).toBe(0);
+    expect(await stagedCount(file)).toBe(1);
   });
 
   it('refuses requests that name nothing resolvable, recording nothing', async () => {
