@@ -387,3 +387,68 @@ export function syncDirectorySync(db: BetterSqlite3.Database, dir: Directory, at
   const joined = [...members.values()].filter((u): u is DirectoryUser => u !== null);
   insertMemberships(db, joined);
 }
+
+/**
+ * The CHECK constraints of a CREATE TABLE statement (column and table constraints alike), as
+ * SQL expressions. Only the schema's own SQL is read here (sqlite_master), so a small scanner
+ * that knows quoted strings and nested parentheses is enough.
+ */
+export function checkConstraintsOf(createSql: string): string[] {
+  const out: string[] = [];
+  const word = /\bCHECK\s*\(/gi;
+  for (let m = word.exec(createSql); m !== null; m = word.exec(createSql)) {
+    const open = m.index + m[0].length - 1;
+    let depth = 0;
+    let quote: string | null = null;
+    let end = -1;
+    for (let i = open; i < createSql.length && end < 0; i++) {
+      const ch = createSql[i]!;
+      if (quote !== null) {
+        if (ch === quote) quote = null;
+      } else if (ch === "'" || ch === '"') {
+        quote = ch;
+      } else if (ch === '(') {
+        depth++;
+      } else if (ch === ')' && --depth === 0) {
+        end = i;
+      }
+    }
+    if (end < 0)
+      throw new StrataError('internal', 'A CHECK constraint of the schema is not closed.');
+    out.push(createSql.slice(open + 1, end).trim());
+    word.lastIndex = end + 1;
+  }
+  return out;
+}
+
+/**
+ * The CHECK constraints of `tables` that their rows break, with how many rows break each: the
+ * same test SQLite applies to a row on insert (a constraint fails when its expression is 0 as a
+ * NUMERIC; NULL passes), one scan per table. Used after a load written with
+ * ignore_check_constraints, which is a third faster than checking row by row.
+ */
+export function brokenChecks(
+  db: BetterSqlite3.Database,
+  tables: readonly string[],
+): Array<{ table: string; check: string; rows: number }> {
+  const out: Array<{ table: string; check: string; rows: number }> = [];
+  const schema = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (${tables.map(() => '?').join(', ')})`,
+    )
+    .all(...tables) as Array<{ name: string; sql: string }>;
+  for (const { name, sql } of schema) {
+    const checks = checkConstraintsOf(sql);
+    if (checks.length === 0) continue;
+    const counts = db
+      .prepare(
+        `SELECT ${checks.map((c) => `coalesce(sum(CAST((${c}) AS NUMERIC) = 0), 0)`).join(', ')} FROM "${name}"`,
+      )
+      .raw()
+      .get() as number[];
+    counts.forEach((rows, i) => {
+      if (rows > 0) out.push({ table: name, check: checks[i]!, rows });
+    });
+  }
+  return out;
+}
