@@ -222,7 +222,8 @@ function whereKeys(shape: TableShape): string {
   return shape.keys.map((c) => `${c} = ?`).join(' AND ');
 }
 
-function deleteRows(db: BetterSqlite3.Database, shape: TableShape, keys: unknown[][]): void {
+/** Deletes the rows of a shape's table named by their keys (one statement, prepared once). */
+export function deleteRows(db: BetterSqlite3.Database, shape: TableShape, keys: unknown[][]): void {
   if (keys.length === 0) return;
   const st = db.prepare(`DELETE FROM ${shape.table} WHERE ${whereKeys(shape)}`);
   for (const k of keys) st.run(k);

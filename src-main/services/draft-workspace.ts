@@ -32,6 +32,7 @@ import { SqliteStore, writeMetadataRowsSync } from '../store/sqlite-store.js';
 import {
   BatchInsert,
   brokenChecks,
+  deleteRows,
   entryRow,
   entryShape,
   syncDirectorySync,
@@ -796,16 +797,14 @@ export class DraftWorkspace {
   }
 
   private deleteBaseEntriesSync(slots: readonly Slot[]): void {
-    const statements = new Map<Level, BetterSqlite3.Statement>();
-    for (const slot of slots) {
-      const t = LEVEL_TABLES[slot.level];
-      let st = statements.get(slot.level);
-      if (st === undefined) {
-        const where = [...t.scopeColumns, 'key'].map((c) => `${c} = ?`).join(' AND ');
-        st = this.db.prepare(`DELETE FROM ${t.table} WHERE ${where}`);
-        statements.set(slot.level, st);
-      }
-      st.run(...t.split(slot.scope), slot.key);
+    for (const level of LEVELS) {
+      const t = LEVEL_TABLES[level];
+      const mine = slots.filter((s) => s.level === level);
+      deleteRows(
+        this.db,
+        entryShape(level),
+        mine.map((s) => [...t.split(s.scope), s.key]),
+      );
     }
   }
 
